@@ -1,0 +1,1 @@
+"""The device catalogue of a site and the simulator of a whole library."""

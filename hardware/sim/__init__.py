@@ -1,0 +1,1 @@
+"""A simulated library: devices that speak the same serial protocols as the real ones."""

@@ -1,0 +1,1 @@
+"""The system of record and the rules: one sub-package per domain context."""

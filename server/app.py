@@ -1,0 +1,52 @@
+"""The FastAPI application factory: database, MQTT link, live stream and routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server import ops
+from server.config import ServerSettings
+from server.db import make_engine, migrate
+from server.devices import api as devices_api
+from server.ingest import api as ingest_api
+from server.link import ServerLink
+from server.live import LiveHub
+from server.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    hub = LiveHub()
+    metrics = Metrics()
+    link = ServerLink(settings, engine, hub, metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(migrate, engine)
+        hub.attach(asyncio.get_running_loop())
+        link.start()
+        log.info("server %s ready", settings.instance)
+        try:
+            yield
+        finally:
+            hub.close()
+            await asyncio.to_thread(link.stop)
+            engine.dispose()
+
+    app = FastAPI(title="smartlib", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.hub = hub
+    app.state.metrics = metrics
+    app.state.link = link
+    app.include_router(ops.router)
+    app.include_router(devices_api.router)
+    app.include_router(ingest_api.router)
+    return app

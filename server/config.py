@@ -1,0 +1,50 @@
+"""Settings of one server process, validated at start and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from contracts import Name
+
+
+class ServerSettings(BaseSettings):
+    """From SMARTLIB_* environment variables, then the [server] table of SMARTLIB_CONFIG."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTLIB_", extra="ignore")
+
+    database_url: str = "sqlite:///data/smartlib.sqlite"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # Names this process to the broker; two servers sharing a broker need different ones.
+    instance: Name = "server1"
+    # When set, servers with the same group split the events between them ($share/...).
+    share_group: Name | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    ingest_batch: int = Field(default=500, ge=1)
+    command_retry_s: float = Field(default=2.0, gt=0)
+    command_attempts: int = Field(default=5, ge=1)
+    default_language: str = "en"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        config = os.environ.get("SMARTLIB_CONFIG")
+        if config:
+            sources += (TomlConfigSettingsSource(settings_cls, Path(config), ("server",)),)
+        return sources

@@ -1,0 +1,1 @@
+"""Devices: the registry of gateways and devices, and commands sent to them."""

@@ -1,0 +1,1 @@
+"""Ingest: events from gateways applied exactly once, malformed messages dead-lettered."""

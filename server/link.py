@@ -1,0 +1,179 @@
+"""The server's MQTT link: ingest worker, live-stream relay and command dispatcher.
+
+Events are acknowledged to the broker only after their transaction commits (paho's
+manual ack, persistent session), so a server killed at any moment gets them again.
+With `share_group` set, servers subscribe with `$share/...` and split the events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from contracts import command_topic, events_filter, live_topic, shared_subscription, status_filter
+from contracts.mqtt import new_client
+from server.config import ServerSettings
+from server.devices.models import CommandRecord
+from server.devices.service import dispatch_due_commands
+from server.ingest.service import Message, apply_messages
+from server.live import LiveHub
+from server.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class ServerLink:
+    def __init__(self, settings: ServerSettings, engine: Engine, hub: LiveHub, metrics: Metrics) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.hub = hub
+        self.metrics = metrics
+        self._inbox: queue.Queue[tuple[Message, int, int] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._commands_due = threading.Event()
+        self.connected = threading.Event()
+        self._live_topic = live_topic()
+        self.client, self.address = new_client(
+            f"smartlib-server-{settings.instance}", settings.mqtt_url,
+            clean_session=False, manual_ack=True,
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_connect = self._connected
+        self.client.on_disconnect = self._disconnected
+        self.client.on_message = self._message
+        self._threads = [
+            threading.Thread(target=self._ingest_loop, name="ingest"),
+            threading.Thread(target=self._command_loop, name="command-dispatch"),
+        ]
+
+    def start(self) -> None:
+        self.client.connect_async(self.address.host, self.address.port, keepalive=15)
+        self.client.loop_start()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._commands_due.set()
+        self._inbox.put(None)
+        for thread in self._threads:
+            thread.join(10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def commands_waiting(self) -> None:
+        """A command was queued: publish it now rather than at the next tick."""
+        self._commands_due.set()
+
+    # paho's network thread ---------------------------------------------------------------
+
+    def _connected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        if rc.is_failure:
+            log.warning("broker refused the connection: %s", rc)
+            return
+        events = events_filter()
+        if self.settings.share_group:
+            events = shared_subscription(self.settings.share_group, events)
+        client.subscribe([(events, 1), (status_filter(), 1), (self._live_topic, 0)])
+        log.info("connected to broker %s:%s, subscribed to %s", self.address.host, self.address.port, events)
+        self.metrics.broker_connected.set(1)
+        self.connected.set()
+
+    def _disconnected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        self.connected.clear()
+        self.metrics.broker_connected.set(0)
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", rc)
+
+    def _message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic == self._live_topic:
+            self.hub.deliver_threadsafe(message.payload)
+            if message.qos:
+                client.ack(message.mid, message.qos)
+            return
+        self._inbox.put((Message(message.topic, message.payload), message.mid, message.qos))
+
+    # the ingest thread -------------------------------------------------------------------
+
+    def _ingest_loop(self) -> None:
+        batch: list[tuple[Message, int, int]] = []
+        while True:
+            if not batch:
+                item = self._inbox.get()
+                if item is None:
+                    return
+                batch.append(item)
+                while len(batch) < self.settings.ingest_batch:
+                    try:
+                        item = self._inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        self._inbox.put(None)
+                        break
+                    batch.append(item)
+            if self._apply(batch):
+                batch = []
+            elif self._stop.wait(1.0):
+                return  # not acknowledged: the broker delivers them again after restart
+
+    def _apply(self, batch: list[tuple[Message, int, int]]) -> bool:
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as connection:
+                result = apply_messages(connection, [m for m, _, _ in batch], now)
+        except SQLAlchemyError as error:
+            self.metrics.ingest_errors.inc()
+            log.error("could not store %d message(s), will retry: %s", len(batch), error)
+            return False
+        for _, mid, qos in batch:
+            if qos:
+                self.client.ack(mid, qos)
+        self.metrics.batches.inc()
+        self.metrics.ingested.inc(len(result.applied))
+        self.metrics.duplicates.inc(result.duplicates)
+        if result.rejected:
+            self.metrics.rejected.inc(len(result.rejected))
+            for topic, reason in result.rejected[:3]:
+                log.warning("dead-lettered a message on %s: %s", topic, reason)
+        self._publish_live(result.live)
+        return True
+
+    def _publish_live(self, messages: list[dict[str, Any]]) -> None:
+        if messages:
+            payload = json.dumps(messages, separators=(",", ":"), default=str)
+            self.client.publish(self._live_topic, payload, qos=0)
+
+    # the command dispatcher ----------------------------------------------------------------
+
+    def _command_loop(self) -> None:
+        retry = timedelta(seconds=self.settings.command_retry_s)
+        while not self._stop.is_set():
+            self._commands_due.wait(0.5)
+            self._commands_due.clear()
+            if not self.connected.is_set():
+                continue
+            try:
+                with self.engine.begin() as connection:
+                    live = dispatch_due_commands(
+                        connection, datetime.now(UTC), self._publish_command,
+                        retry_after=retry, attempts=self.settings.command_attempts,
+                    )
+                self._publish_live(live)
+            except SQLAlchemyError as error:
+                log.error("command dispatch failed, will retry: %s", error)
+                time.sleep(1)
+
+    def _publish_command(self, record: CommandRecord) -> None:
+        self.client.publish(command_topic(record.site, record.gateway), record.payload, qos=1)
+        log.info("sent command %s %s to %s/%s (try %d)", record.id, record.action,
+                 record.gateway, record.device, record.attempts)

@@ -1,0 +1,1 @@
+"""The composition root: CLI, settings loading and process wiring."""

@@ -1,0 +1,3 @@
+from smartlib.cli import app
+
+app()

@@ -1,0 +1,161 @@
+"""The `smartlib` command: demo, server, gateway, sim and schema.
+
+Imports are inside the commands so that `smartlib gateway` runs where only the gateway's
+dependencies are installed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="smartlib: RFID circulation, climate and safety for a library building.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (TOML, [server] and [gateway] tables).",
+                 exists=True, dir_okay=False, envvar="SMARTLIB_CONFIG"),
+]
+SiteOption = Annotated[
+    Path,
+    typer.Option("--site-file", help="Device catalogue of the site (YAML).", exists=True, dir_okay=False),
+]
+LogOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+
+
+def _use_config(config: Path | None) -> None:
+    if config is not None:
+        os.environ["SMARTLIB_CONFIG"] = str(config.resolve())
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Where the demo keeps its files.")] = Path(
+        "smartlib-demo"
+    ),
+    broker: Annotated[
+        str | None, typer.Option(help="Use this broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one.")
+    ] = None,
+    rate: Annotated[float, typer.Option(help="Simulated patron visits per second.")] = 0.5,
+    log_level: LogOption = "INFO",
+) -> None:
+    """Run the whole system on embedded defaults with a simulated library."""
+    from smartlib import demo as demo_module
+    from smartlib.logs import setup
+
+    setup("demo", log_level)
+    try:
+        code = demo_module.run(data_dir, host=host, port=port, broker_url=broker, rate=rate)
+    except RuntimeError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from error
+    raise typer.Exit(code)
+
+
+@app.command()
+def server(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default from settings).")] = None,
+    log_level: LogOption = "INFO",
+) -> None:
+    """Run the server: ingest, API, live stream and dashboard."""
+    _use_config(config)
+    import uvicorn
+
+    from server.config import ServerSettings
+    from smartlib.logs import setup
+    from smartlib.web import create_app
+
+    setup("server", log_level)
+    settings = ServerSettings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        log_config=None,
+        ws_ping_interval=20,
+    )
+
+
+@app.command()
+def gateway(
+    config: ConfigOption = None,
+    site_file: Annotated[
+        Path | None,
+        typer.Option("--site-file", help="Take this gateway's readers from the site's catalogue.",
+                     exists=True, dir_okay=False),
+    ] = None,
+    gateway_id: Annotated[str | None, typer.Option("--gateway", help="Which gateway of the site this is.")] = None,
+    log_level: LogOption = "INFO",
+) -> None:
+    """Run a gateway: read the readers, keep the outbox, talk to the broker."""
+    _use_config(config)
+    from gateway.app import Gateway
+    from smartlib.logs import setup
+    from smartlib.wiring import gateway_settings
+
+    setup("gateway", log_level)
+    try:
+        settings = gateway_settings(site_file, gateway_id)
+    except ValueError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from error
+    Gateway(settings).run_until(_stop_on_signals())
+
+
+@app.command()
+def sim(
+    site_file: SiteOption,
+    rate: Annotated[float, typer.Option(help="Patron visits per second.")] = 0.5,
+    count: Annotated[int | None, typer.Option(help="Stop after this many visits.")] = None,
+    garbage: Annotated[float, typer.Option(help="Chance per visit of noise on the pad's line.")] = 0.0,
+    log_level: LogOption = "INFO",
+) -> None:
+    """Simulate the site's devices on ptys and TCP ports, with patrons at the desk."""
+    from hardware.catalogue import CatalogueError, load_site
+    from hardware.sim.library import SimLibrary
+    from smartlib.logs import setup
+
+    setup("sim", log_level)
+    try:
+        library = SimLibrary(load_site(site_file))
+    except CatalogueError as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from error
+    stop = _stop_on_signals()
+    library.start()
+    player = threading.Thread(
+        target=library.play, kwargs={"rate": rate, "count": count, "garbage": garbage}, daemon=True
+    )
+    player.start()
+    while not stop.wait(0.5) and player.is_alive():
+        pass
+    library.stop()
+
+
+@app.command()
+def schema(out: Annotated[Path, typer.Option(help="Directory for the JSON Schema files.")] = Path("schema")) -> None:
+    """Export the wire contract (events, commands, acks) as JSON Schema."""
+    from contracts.schema import write_schemas
+
+    for path in write_schemas(out):
+        typer.echo(path)

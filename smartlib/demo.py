@@ -1,0 +1,137 @@
+"""`smartlib demo`: broker, server, gateway and simulated library in one process tree.
+
+The demo writes everything it uses into its data directory: the site file with the
+simulated ports, `smartlib.toml`, the SQLite database, the gateway's outbox, and
+`seed.json` listing what a person or a script can try.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from hardware.catalogue import DEMO_SITE, dump_site, load_site
+from hardware.sim.library import book_tags, patron_cards
+
+log = logging.getLogger(__name__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def prepare(data_dir: Path, *, broker_url: str, host: str, port: int) -> Path:
+    """Write site.yaml, smartlib.toml and seed.json; return the config file's path."""
+    data_dir = data_dir.resolve()
+    (data_dir / "dev").mkdir(parents=True, exist_ok=True)
+    site = load_site(DEMO_SITE, dev=str(data_dir / "dev"), card_port=str(free_port()))
+    dump_site(site, data_dir / "site.yaml")
+    config = data_dir / "smartlib.toml"
+    config.write_text(
+        "# Written by `smartlib demo`; every value can be overridden by SMARTLIB_* variables.\n"
+        "[server]\n"
+        f'database_url = "sqlite:///{data_dir / "smartlib.sqlite"}"\n'
+        f'mqtt_url = "{broker_url}"\n'
+        f'host = "{host}"\n'
+        f"port = {port}\n\n"
+        "[gateway]\n"
+        f'site = "{site.site}"\n'
+        f'gateway = "{site.gateways[0].id}"\n'
+        f'mqtt_url = "{broker_url}"\n'
+        f'outbox_path = "{data_dir / "gateway-outbox.sqlite"}"\n',
+        encoding="utf-8",
+    )
+    seed = {
+        "dashboard": f"http://{host}:{port}/",
+        "broker": broker_url,
+        "site": site.site,
+        "gateways": [g.id for g in site.gateways],
+        "devices": [
+            {"id": d.id, "kind": d.kind, "gateway": d.gateway, "zone": d.zone, "port": d.port}
+            for d in site.devices
+        ],
+        "patron_cards": patron_cards(50),
+        "book_tags": [uid.hex().upper() for uid in book_tags(500)],
+    }
+    (data_dir / "seed.json").write_text(json.dumps(seed, indent=2) + "\n", encoding="utf-8")
+    return config
+
+
+def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{' '.join(process.args[2:4])} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer at {url} within {timeout:.0f} s")
+
+
+def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: float) -> int:
+    if not port_is_free(host, port):
+        raise RuntimeError(f"port {port} on {host} is in use; choose another with --port")
+    broker = None
+    if broker_url is None:
+        from smartlib.embedded_broker import EmbeddedBroker
+
+        broker = EmbeddedBroker("127.0.0.1", free_port())
+        broker.start()
+        broker_url = broker.url
+    config = prepare(data_dir, broker_url=broker_url, host=host, port=port)
+    env = {**os.environ, "SMARTLIB_CONFIG": str(config)}
+    site_file = str(config.parent / "site.yaml")
+    me = [sys.executable, "-m", "smartlib"]
+    commands = [
+        [*me, "sim", "--site-file", site_file, "--rate", str(rate)],
+        [*me, "gateway", "--site-file", site_file],
+        [*me, "server"],
+    ]
+    # Own sessions: Ctrl-C reaches only this process, which stops the children in order.
+    processes = [subprocess.Popen(c, env=env, start_new_session=True) for c in commands]
+    url = f"http://{host}:{port}/"
+    try:
+        wait_healthy(url, processes)
+        print(f"\n  smartlib demo is running: {url}\n  sample data: {config.parent / 'seed.json'}"
+              "\n  press Ctrl-C to stop\n", flush=True)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        failed = [p for p in processes if p.poll() is not None]
+        log.error("%s stopped unexpectedly", " ".join(failed[0].args[2:4]))
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        for process in processes:  # sim first, server last
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        if broker is not None:
+            broker.stop()
