@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from contracts import Command, CommandAck, Event, EventData, Heartbeat
+from contracts import Command, CommandAck, DeviceStatus, Event, EventData, Heartbeat
 from gateway.config import GatewaySettings, ReaderSettings
 from gateway.link import MqttLink
 from gateway.outbox import Outbox
@@ -58,6 +58,7 @@ class Gateway:
             "gateway %s/%s starting: %d reader(s), %d event(s) waiting in the outbox",
             self.settings.site, self.settings.gateway, len(self.readers), self.outbox.pending(),
         )
+        self._own_status("online", "gateway started")
         self.link.start()
         for reader in self.readers.values():
             reader.start()
@@ -71,6 +72,7 @@ class Gateway:
             reader.stop()
         for thread in self._threads:
             thread.join(5)
+        self._own_status("offline", "gateway stopped")
         self.link.stop()
         self.outbox.close()
         log.info("gateway stopped")
@@ -91,6 +93,10 @@ class Gateway:
         for device, reader in self.readers.items():
             counters.update({f"{device}.{k}": v for k, v in reader.stats().items()})
         return counters
+
+    def _own_status(self, state: str, reason: str) -> None:
+        gateway = self.settings.gateway
+        self.record([(gateway, DeviceStatus(state=state, reason=reason, device_kind="gateway"))])
 
     def _heartbeat_loop(self) -> None:
         while True:

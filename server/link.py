@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class ServerLink:
-    def __init__(self, settings: ServerSettings, engine: Engine, hub: LiveHub, metrics: Metrics) -> None:
+    def __init__(
+        self, settings: ServerSettings, engine: Engine, hub: LiveHub, metrics: Metrics
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.hub = hub
@@ -43,8 +45,10 @@ class ServerLink:
         self.connected = threading.Event()
         self._live_topic = live_topic()
         self.client, self.address = new_client(
-            f"smartlib-server-{settings.instance}", settings.mqtt_url,
-            clean_session=False, manual_ack=True,
+            f"smartlib-server-{settings.instance}",
+            settings.mqtt_url,
+            clean_session=False,
+            manual_ack=True,
         )
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._connected
@@ -76,7 +80,9 @@ class ServerLink:
 
     # paho's network thread ---------------------------------------------------------------
 
-    def _connected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+    def _connected(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
@@ -84,11 +90,18 @@ class ServerLink:
         if self.settings.share_group:
             events = shared_subscription(self.settings.share_group, events)
         client.subscribe([(events, 1), (status_filter(), 1), (self._live_topic, 0)])
-        log.info("connected to broker %s:%s, subscribed to %s", self.address.host, self.address.port, events)
+        log.info(
+            "connected to broker %s:%s, subscribed to %s",
+            self.address.host,
+            self.address.port,
+            events,
+        )
         self.metrics.broker_connected.set(1)
         self.connected.set()
 
-    def _disconnected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+    def _disconnected(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
         self.connected.clear()
         self.metrics.broker_connected.set(0)
         if not self._stop.is_set():
@@ -165,8 +178,11 @@ class ServerLink:
             try:
                 with self.engine.begin() as connection:
                     live = dispatch_due_commands(
-                        connection, datetime.now(UTC), self._publish_command,
-                        retry_after=retry, attempts=self.settings.command_attempts,
+                        connection,
+                        datetime.now(UTC),
+                        self._publish_command,
+                        retry_after=retry,
+                        attempts=self.settings.command_attempts,
                     )
                 self._publish_live(live)
             except SQLAlchemyError as error:
@@ -175,5 +191,11 @@ class ServerLink:
 
     def _publish_command(self, record: CommandRecord) -> None:
         self.client.publish(command_topic(record.site, record.gateway), record.payload, qos=1)
-        log.info("sent command %s %s to %s/%s (try %d)", record.id, record.action,
-                 record.gateway, record.device, record.attempts)
+        log.info(
+            "sent command %s %s to %s/%s (try %d)",
+            record.id,
+            record.action,
+            record.gateway,
+            record.device,
+            record.attempts,
+        )

@@ -12,7 +12,9 @@ class Metrics:
             "smartlib_events_ingested", "Events stored (each event once)", registry=self.registry
         )
         self.rejected = Counter(
-            "smartlib_events_rejected", "Messages dead-lettered with a reason", registry=self.registry
+            "smartlib_events_rejected",
+            "Messages dead-lettered with a reason",
+            registry=self.registry,
         )
         self.duplicates = Counter(
             "smartlib_events_duplicate", "Redelivered events ignored", registry=self.registry

@@ -32,6 +32,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind((host, port))
         except OSError:
@@ -84,10 +85,11 @@ def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 6
                 raise RuntimeError(f"{' '.join(process.args[2:4])} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
-                if response.status == 200:
+                if json.loads(response.read()).get("broker") == "connected":
                     return
-        except OSError:
-            time.sleep(0.2)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
     raise RuntimeError(f"the server did not answer at {url} within {timeout:.0f} s")
 
 
@@ -105,16 +107,18 @@ def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: f
     env = {**os.environ, "SMARTLIB_CONFIG": str(config)}
     site_file = str(config.parent / "site.yaml")
     me = [sys.executable, "-m", "smartlib"]
-    commands = [
-        [*me, "sim", "--site-file", site_file, "--rate", str(rate)],
-        [*me, "gateway", "--site-file", site_file],
-        [*me, "server"],
-    ]
     # Own sessions: Ctrl-C reaches only this process, which stops the children in order.
-    processes = [subprocess.Popen(c, env=env, start_new_session=True) for c in commands]
+    def spawn(*args: str) -> subprocess.Popen:
+        return subprocess.Popen([*me, *args], env=env, start_new_session=True)
+
+    # The server first: its broker session must exist before events flow, or the broker
+    # has no one to keep them for.
+    processes = [spawn("server")]
     url = f"http://{host}:{port}/"
     try:
         wait_healthy(url, processes)
+        processes.insert(0, spawn("gateway", "--site-file", site_file))
+        processes.insert(0, spawn("sim", "--site-file", site_file, "--rate", str(rate)))
         print(f"\n  smartlib demo is running: {url}\n  sample data: {config.parent / 'seed.json'}"
               "\n  press Ctrl-C to stop\n", flush=True)
         while all(p.poll() is None for p in processes):

@@ -82,16 +82,24 @@ def devices(session: SessionDep) -> list[Device]:
     status_code=status.HTTP_202_ACCEPTED,
 )
 def identify(
-    site: Name, gateway: Name, device: Name, session: SessionDep, request: Request,
+    site: Name,
+    gateway: Name,
+    device: Name,
+    session: SessionDep,
+    request: Request,
     params: IdentifyParams | None = None,
 ) -> CommandRecord:
     """Ask a device to show itself (blink, beep). Answered when the gateway acks."""
     known = session.exec(
-        select(Device).where(Device.site == site, Device.gateway == gateway, Device.device == device)
+        select(Device).where(
+            Device.site == site, Device.gateway == gateway, Device.device == device
+        )
     ).first()
     if known is None and device != gateway:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {site}/{gateway}/{device}")
-    command = IdentifyCommand(site=site, gateway=gateway, device=device, params=params or IdentifyParams())
+    command = IdentifyCommand(
+        site=site, gateway=gateway, device=device, params=params or IdentifyParams()
+    )
     record = service.queue_command(session, command, datetime.now(UTC))
     request.app.state.link.commands_waiting()
     return record

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+from server.sql import UTCDateTime
 
 
 class GatewayRecord(SQLModel, table=True):
@@ -17,8 +18,8 @@ class GatewayRecord(SQLModel, table=True):
     site: str = Field(primary_key=True, max_length=64)
     gateway: str = Field(primary_key=True, max_length=64)
     online: bool = False
-    status_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    last_seen: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen: datetime | None = Field(default=None, sa_type=UTCDateTime)
     uptime_s: float | None = None
     stats: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
@@ -32,8 +33,8 @@ class Device(SQLModel, table=True):
     kind: str | None = Field(default=None, max_length=32)
     online: bool = False
     status_reason: str = Field(default="", max_length=200)
-    status_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    last_seen: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_event: str | None = Field(default=None, max_length=32)
     firmware: str | None = Field(default=None, max_length=64)
 
@@ -58,7 +59,7 @@ class CommandRecord(SQLModel, table=True):
     payload: str = Field(sa_type=sa.Text)
     state: CommandState = Field(default=CommandState.PENDING, sa_type=sa.String(16))
     attempts: int = 0
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    next_attempt_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    answered_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str = Field(default="", max_length=200)

@@ -43,7 +43,9 @@ def recent_events(
     kind: str | None = Query(None, max_length=32),
 ) -> list[EventRecord]:
     """Newest first."""
-    query = select(EventRecord).order_by(col(EventRecord.received_at).desc(), col(EventRecord.seq).desc())
+    query = select(EventRecord).order_by(
+        col(EventRecord.received_at).desc(), col(EventRecord.seq).desc()
+    )
     if kind:
         query = query.where(EventRecord.kind == kind)
     return list(session.exec(query.limit(limit)).all())
@@ -51,4 +53,6 @@ def recent_events(
 
 @router.get("/dead-letters", response_model=list[DeadLetterPublic])
 def dead_letters(session: SessionDep, limit: int = Query(50, ge=1, le=1000)) -> list[DeadLetter]:
-    return list(session.exec(select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)).all())
+    return list(
+        session.exec(select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)).all()
+    )

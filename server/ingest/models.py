@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+from server.sql import UTCDateTime
 
 
 class EventRecord(SQLModel, table=True):
@@ -22,8 +23,8 @@ class EventRecord(SQLModel, table=True):
     device: str = Field(max_length=64)
     kind: str = Field(max_length=32)
     seq: int = Field(sa_type=sa.BigInteger)
-    ts: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    received_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    ts: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     data: dict[str, Any] = Field(sa_type=sa.JSON)
 
 
@@ -42,7 +43,7 @@ class GatewayStream(SQLModel, table=True):
     high_seq: int = Field(sa_type=sa.BigInteger)
     received: int = Field(sa_type=sa.BigInteger)
     duplicates: int = Field(default=0, sa_type=sa.BigInteger)
-    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
     @property
     def missing(self) -> int:
@@ -55,7 +56,7 @@ class DeadLetter(SQLModel, table=True):
     __tablename__ = "dead_letter"
 
     id: int | None = Field(default=None, primary_key=True)
-    received_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     topic: str = Field(max_length=512)
     payload: str = Field(sa_type=sa.Text)
     reason: str = Field(sa_type=sa.Text)

@@ -44,7 +44,9 @@ class IngestResult:
     live: list[dict[str, Any]] = field(default_factory=list)
 
 
-def apply_messages(connection: Connection, messages: Sequence[Message], now: datetime) -> IngestResult:
+def apply_messages(
+    connection: Connection, messages: Sequence[Message], now: datetime
+) -> IngestResult:
     """Validate, dedup and store; the caller owns the transaction."""
     result = IngestResult()
     events: dict[UUID, Event] = {}
@@ -57,12 +59,14 @@ def apply_messages(connection: Connection, messages: Sequence[Message], now: dat
         except (ValueError, ValidationError) as error:
             reason = _reason(error)
             result.rejected.append((message.topic, reason))
-            dead.append({
-                "received_at": now,
-                "topic": _printable(message.topic.encode())[:512],
-                "payload": _printable(message.payload[:65536]),
-                "reason": _printable(reason.encode()),
-            })
+            dead.append(
+                {
+                    "received_at": now,
+                    "topic": _printable(message.topic.encode())[:512],
+                    "payload": _printable(message.payload[:65536]),
+                    "reason": _printable(reason.encode()),
+                }
+            )
     if dead:
         connection.execute(sa.insert(DEAD), dead)
     new = _store_events(connection, list(events.values()), now)
@@ -98,8 +102,7 @@ def _classify(
     event = parse_event(message.payload)
     if (event.site, event.gateway, event.kind) != (topic.site, topic.gateway, topic.kind):
         raise ValueError(
-            f"event says {event.site}/{event.gateway} kind {event.kind} "
-            f"but came on {message.topic}"
+            f"event says {event.site}/{event.gateway} kind {event.kind} but came on {message.topic}"
         )
     if event.id in events:
         dups[(event.site, event.gateway)] += 1
@@ -141,9 +144,13 @@ def _track_streams(
     for key in set(spans) | set(dups):
         low, high, count = spans.get(key, (None, None, 0))
         statement = insert_for(connection, STREAMS).values(
-            site=key[0], gateway=key[1], low_seq=low if low is not None else 0,
-            high_seq=high if high is not None else 0, received=count,
-            duplicates=dups[key], updated_at=now,
+            site=key[0],
+            gateway=key[1],
+            low_seq=low if low is not None else 0,
+            high_seq=high if high is not None else 0,
+            received=count,
+            duplicates=dups[key],
+            updated_at=now,
         )
         excluded = statement.excluded
         changes = {
@@ -166,7 +173,6 @@ def _reason(error: Exception) -> str:
         more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
         return f"invalid event: {where}: {first['msg']}{more}"
     return str(error)
-
 
 
 def _printable(raw: bytes) -> str:
