@@ -53,7 +53,9 @@ class Heartbeat(EventData):
     uptime_s: float = Field(ge=0)
     firmware: str | None = Field(default=None, max_length=64)
     rebooted: bool = False
-    stats: dict[str, int] = Field(default_factory=dict, description="counters, e.g. rejected frames")
+    stats: dict[str, int] = Field(
+        default_factory=dict, description="counters, e.g. rejected frames"
+    )
 
 
 class DeviceStatus(EventData):

@@ -27,7 +27,9 @@ def parse_broker_url(url: str) -> BrokerAddress:
     """`mqtt://[user[:password]@]host[:port]` or `mqtts://...`; raise ValueError if not."""
     parts = urlsplit(url)
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, not {url!r}")
+        raise ValueError(
+            f"broker URL must look like mqtt://host:1883 or mqtts://host:8883, not {url!r}"
+        )
     return BrokerAddress(
         host=parts.hostname,
         port=parts.port or DEFAULT_PORTS[parts.scheme],

@@ -56,7 +56,10 @@ class Gateway:
     def start(self) -> None:
         log.info(
             "gateway %s/%s starting: %d reader(s), %d event(s) waiting in the outbox",
-            self.settings.site, self.settings.gateway, len(self.readers), self.outbox.pending(),
+            self.settings.site,
+            self.settings.gateway,
+            len(self.readers),
+            self.outbox.pending(),
         )
         self._own_status("online", "gateway started")
         self.link.start()
@@ -100,11 +103,18 @@ class Gateway:
 
     def _heartbeat_loop(self) -> None:
         while True:
-            self.record([(self.settings.gateway, Heartbeat(
-                uptime_s=round(time.monotonic() - self._started, 3),
-                rebooted=False,
-                stats=self.stats(),
-            ))])
+            self.record(
+                [
+                    (
+                        self.settings.gateway,
+                        Heartbeat(
+                            uptime_s=round(time.monotonic() - self._started, 3),
+                            rebooted=False,
+                            stats=self.stats(),
+                        ),
+                    )
+                ]
+            )
             if self._stop.wait(self.settings.heartbeat_interval_s):
                 return
 
@@ -130,10 +140,18 @@ class Gateway:
                 ok, reason = False, f"unknown device {command.device!r}"
             else:
                 ok, reason = reader.execute(command)
-        log.info("command %s %s on %s: %s", command.id, command.action, command.device,
-                 "ok" if ok else f"failed ({reason})")
+        log.info(
+            "command %s %s on %s: %s",
+            command.id,
+            command.action,
+            command.device,
+            "ok" if ok else f"failed ({reason})",
+        )
         self.outbox.append_command_result(
-            command.device, command.id, ok, reason,
+            command.device,
+            command.id,
+            ok,
+            reason,
             CommandAck(command_id=command.id, ok=ok, reason=reason[:200]),
         )
         self.link.wake()

@@ -18,7 +18,7 @@ from contracts import Name
 
 
 class ReaderSettings(BaseModel):
-    """One reader on a serial line. `port` is a pyserial URL: /dev/ttyUSB0, socket://host:port, ..."""
+    """One reader on a serial line; `port` is a pyserial URL (/dev/ttyUSB0, socket://host:port)."""
 
     device: Name
     kind: Literal["rfid_pad", "card_reader"]

@@ -9,6 +9,7 @@ id absorbs the repeat.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -69,10 +70,8 @@ class MqttLink:
             info = self.client.publish(
                 status_topic(self.site, self.gateway), GatewayStatus.OFFLINE, qos=1, retain=True
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout)
-            except (RuntimeError, ValueError):
-                pass
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
@@ -87,7 +86,9 @@ class MqttLink:
 
     # paho's network thread -------------------------------------------------------------
 
-    def _connected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+    def _connected(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
         if rc.is_failure:
             log.warning("broker refused the connection: %s", rc)
             return
@@ -98,7 +99,9 @@ class MqttLink:
         )
         self.connected.set()
 
-    def _disconnected(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+    def _disconnected(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any
+    ) -> None:
         self.connected.clear()
         if not self._stopping:
             log.warning("lost the broker (%s); events wait in the outbox", rc)
@@ -116,7 +119,9 @@ class MqttLink:
             return
         if (command.site, command.gateway) != (self.site, self.gateway):
             self.rejected_commands += 1
-            log.warning("rejected command %s addressed to %s/%s", command.id, command.site, command.gateway)
+            log.warning(
+                "rejected command %s addressed to %s/%s", command.id, command.site, command.gateway
+            )
             return
         self._on_command(command)
 

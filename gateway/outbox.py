@@ -97,7 +97,9 @@ class Outbox:
                 (seq,),
             )
             if handled:
-                db.executemany("INSERT OR REPLACE INTO handled_commands VALUES (?, ?, ?, ?)", handled)
+                db.executemany(
+                    "INSERT OR REPLACE INTO handled_commands VALUES (?, ?, ?, ?)", handled
+                )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -7,6 +7,7 @@ pyserial is a blocking library, so a thread per port is its natural shape.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -34,7 +35,12 @@ class SerialPort:
     ) -> None:
         self.url = url
         self.baudrate = baudrate
-        self._on_data, self._on_open, self._on_close, self._on_tick = on_data, on_open, on_close, on_tick
+        self._on_data, self._on_open, self._on_close, self._on_tick = (
+            on_data,
+            on_open,
+            on_close,
+            on_tick,
+        )
         self._max_backoff = max_backoff
         self._port: serial.SerialBase | None = None
         self._write_lock = threading.Lock()
@@ -83,10 +89,8 @@ class SerialPort:
             self._on_open()
             reason = self._read_until_failure(port)
             self._port = None
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
             self._on_close(reason)
             if not self._stop.is_set():
                 self.reconnects += 1

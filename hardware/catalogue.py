@@ -62,7 +62,9 @@ class Site(_Strict):
             if device.gateway not in gateways:
                 raise ValueError(f"device {device.id}: unknown gateway {device.gateway!r}")
             if device.sim == "tcp" and not device.port.startswith("socket://"):
-                raise ValueError(f"device {device.id}: a tcp-simulated device needs a socket:// port")
+                raise ValueError(
+                    f"device {device.id}: a tcp-simulated device needs a socket:// port"
+                )
         ids = [d.id for d in self.devices]
         if len(ids) != len(set(ids)):
             raise ValueError("device ids must be unique within a site")

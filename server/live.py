@@ -7,6 +7,7 @@ server sees what every server applied. Messages are past tense (`EventReceived`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -47,10 +48,8 @@ class LiveHub:
             log.warning("ignored a malformed live message")
             return
         texts = [json.dumps(m, separators=(",", ":")) for m in messages]
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closing
             self._loop.call_soon_threadsafe(self._fan_out, texts)
-        except RuntimeError:  # the loop is closing
-            pass
 
     def _fan_out(self, texts: list[str]) -> None:
         for queue in list(self._clients):
@@ -67,8 +66,6 @@ class LiveHub:
 
     def close(self) -> None:
         for queue in list(self._clients):
-            try:
+            with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
-            except asyncio.QueueFull:
-                pass
         self._clients.clear()

@@ -22,12 +22,20 @@ app = typer.Typer(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (TOML, [server] and [gateway] tables).",
-                 exists=True, dir_okay=False, envvar="SMARTLIB_CONFIG"),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (TOML, [server] and [gateway] tables).",
+        exists=True,
+        dir_okay=False,
+        envvar="SMARTLIB_CONFIG",
+    ),
 ]
 SiteOption = Annotated[
     Path,
-    typer.Option("--site-file", help="Device catalogue of the site (YAML).", exists=True, dir_okay=False),
+    typer.Option(
+        "--site-file", help="Device catalogue of the site (YAML).", exists=True, dir_okay=False
+    ),
 ]
 LogOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
 
@@ -48,11 +56,14 @@ def _stop_on_signals() -> threading.Event:
 def demo(
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
     host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="Where the demo keeps its files.")] = Path(
-        "smartlib-demo"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the demo keeps its files.")
+    ] = Path("smartlib-demo"),
     broker: Annotated[
-        str | None, typer.Option(help="Use this broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one.")
+        str | None,
+        typer.Option(
+            help="Use this broker (e.g. mqtt://127.0.0.1:1883) instead of the embedded one."
+        ),
     ] = None,
     rate: Annotated[float, typer.Option(help="Simulated patron visits per second.")] = 0.5,
     log_level: LogOption = "INFO",
@@ -73,7 +84,9 @@ def demo(
 @app.command()
 def server(
     config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address (default from settings).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Listen address (default from settings).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (default from settings).")] = None,
     log_level: LogOption = "INFO",
 ) -> None:
@@ -101,10 +114,16 @@ def gateway(
     config: ConfigOption = None,
     site_file: Annotated[
         Path | None,
-        typer.Option("--site-file", help="Take this gateway's readers from the site's catalogue.",
-                     exists=True, dir_okay=False),
+        typer.Option(
+            "--site-file",
+            help="Take this gateway's readers from the site's catalogue.",
+            exists=True,
+            dir_okay=False,
+        ),
     ] = None,
-    gateway_id: Annotated[str | None, typer.Option("--gateway", help="Which gateway of the site this is.")] = None,
+    gateway_id: Annotated[
+        str | None, typer.Option("--gateway", help="Which gateway of the site this is.")
+    ] = None,
     log_level: LogOption = "INFO",
 ) -> None:
     """Run a gateway: read the readers, keep the outbox, talk to the broker."""
@@ -127,7 +146,9 @@ def sim(
     site_file: SiteOption,
     rate: Annotated[float, typer.Option(help="Patron visits per second.")] = 0.5,
     count: Annotated[int | None, typer.Option(help="Stop after this many visits.")] = None,
-    garbage: Annotated[float, typer.Option(help="Chance per visit of noise on the pad's line.")] = 0.0,
+    garbage: Annotated[
+        float, typer.Option(help="Chance per visit of noise on the pad's line.")
+    ] = 0.0,
     log_level: LogOption = "INFO",
 ) -> None:
     """Simulate the site's devices on ptys and TCP ports, with patrons at the desk."""
@@ -153,7 +174,11 @@ def sim(
 
 
 @app.command()
-def schema(out: Annotated[Path, typer.Option(help="Directory for the JSON Schema files.")] = Path("schema")) -> None:
+def schema(
+    out: Annotated[Path, typer.Option(help="Directory for the JSON Schema files.")] = Path(
+        "schema"
+    ),
+) -> None:
     """Export the wire contract (events, commands, acks) as JSON Schema."""
     from contracts.schema import write_schemas
 

@@ -82,7 +82,9 @@ def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 6
     while time.monotonic() < deadline:
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{' '.join(process.args[2:4])} exited with {process.returncode}")
+                raise RuntimeError(
+                    f"{' '.join(process.args[2:4])} exited with {process.returncode}"
+                )
         try:
             with urllib.request.urlopen(f"{url}healthz", timeout=1) as response:
                 if json.loads(response.read()).get("broker") == "connected":
@@ -107,6 +109,7 @@ def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: f
     env = {**os.environ, "SMARTLIB_CONFIG": str(config)}
     site_file = str(config.parent / "site.yaml")
     me = [sys.executable, "-m", "smartlib"]
+
     # Own sessions: Ctrl-C reaches only this process, which stops the children in order.
     def spawn(*args: str) -> subprocess.Popen:
         return subprocess.Popen([*me, *args], env=env, start_new_session=True)
@@ -119,8 +122,11 @@ def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: f
         wait_healthy(url, processes)
         processes.insert(0, spawn("gateway", "--site-file", site_file))
         processes.insert(0, spawn("sim", "--site-file", site_file, "--rate", str(rate)))
-        print(f"\n  smartlib demo is running: {url}\n  sample data: {config.parent / 'seed.json'}"
-              "\n  press Ctrl-C to stop\n", flush=True)
+        print(
+            f"\n  smartlib demo is running: {url}\n  sample data: {config.parent / 'seed.json'}"
+            "\n  press Ctrl-C to stop\n",
+            flush=True,
+        )
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
         failed = [p for p in processes if p.poll() is not None]

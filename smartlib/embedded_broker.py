@@ -28,7 +28,9 @@ class EmbeddedBroker:
         if not self._ready.wait(timeout):
             raise RuntimeError("the embedded broker did not start")
         if self._error:
-            raise RuntimeError(f"the embedded broker failed to start: {self._error}") from self._error
+            raise RuntimeError(
+                f"the embedded broker failed to start: {self._error}"
+            ) from self._error
         log.info("embedded broker (amqtt) listening on %s", self.url)
 
     def stop(self) -> None:
@@ -56,7 +58,9 @@ class EmbeddedBroker:
 
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
         }
         self._broker = Broker(config)
         await self._broker.start()

@@ -19,8 +19,12 @@ def gateway_settings(site_file: Path | None, gateway: str | None) -> GatewaySett
     site = load_site(site_file)
     readers = [
         ReaderSettings(
-            device=d.id, kind=d.kind, protocol=d.protocol, port=d.port,
-            baudrate=d.baudrate, debounce_s=d.debounce_s,
+            device=d.id,
+            kind=d.kind,
+            protocol=d.protocol,
+            port=d.port,
+            baudrate=d.baudrate,
+            debounce_s=d.debounce_s,
         )
         for d in site.devices_of(settings.gateway)
     ]

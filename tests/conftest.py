@@ -66,8 +66,7 @@ def no_leftover_threads() -> Iterator[None]:
     deadline = threading.Event()
     for _ in range(50):
         leftover = [
-            t for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.daemon
+            t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
         ]
         if not leftover:
             return

@@ -15,8 +15,15 @@ from tests.services import free_port
 
 
 class ServerProcess:
-    def __init__(self, *, database_url: str, mqtt_url: str, instance: str = "server1",
-                 share_group: str | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        mqtt_url: str,
+        instance: str = "server1",
+        share_group: str | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -53,7 +60,11 @@ class ServerProcess:
     def get(self, path: str):  # type: ignore[no-untyped-def]
         with urllib.request.urlopen(self.url + path, timeout=5) as response:
             body = response.read()
-        return json.loads(body) if response.headers.get_content_type() == "application/json" else body.decode()
+        return (
+            json.loads(body)
+            if response.headers.get_content_type() == "application/json"
+            else body.decode()
+        )
 
     def post(self, path: str):  # type: ignore[no-untyped-def]
         request = urllib.request.Request(self.url + path, method="POST", data=b"")

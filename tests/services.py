@@ -14,7 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("SMARTLIB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "SMARTLIB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def free_port() -> int:
@@ -55,8 +57,7 @@ class Mosquitto:
             f"persistence_location {workdir}/\n"
             "max_queued_messages 0\n"
             "max_inflight_messages 0\n"
-            f"log_dest file {workdir}/mosquitto.log\n"
-            + extra
+            f"log_dest file {workdir}/mosquitto.log\n" + extra
         )
         self.process: subprocess.Popen | None = None
 

@@ -50,7 +50,9 @@ class CardReader:
         return False, f"{command.action} is not supported by a {self.kind}"
 
     def _status(self, state: str, reason: str) -> None:
-        self._record([(self.device, DeviceStatus(state=state, reason=reason, device_kind=self.kind))])
+        self._record(
+            [(self.device, DeviceStatus(state=state, reason=reason, device_kind=self.kind))]
+        )
 
     def _data(self, data: bytes) -> None:
         now = time.monotonic()

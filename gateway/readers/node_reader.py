@@ -131,7 +131,9 @@ class NodeReader:
         self._online = online
         state = "online" if online else "offline"
         log.info("%s is %s: %s", self.device, state, reason)
-        self._record([(self.device, DeviceStatus(state=state, reason=reason, device_kind=self.kind))])
+        self._record(
+            [(self.device, DeviceStatus(state=state, reason=reason, device_kind=self.kind))]
+        )
 
     # commands (the gateway's command thread) -------------------------------------------
 
@@ -144,7 +146,8 @@ class NodeReader:
         with self._lock:
             try:
                 frame = self._link.send(
-                    node.COMMAND, node.command_payload(node.OP_IDENTIFY, millis.to_bytes(2, "big")),
+                    node.COMMAND,
+                    node.command_payload(node.OP_IDENTIFY, millis.to_bytes(2, "big")),
                     time.monotonic(),
                 )
             except node.LinkBusy:

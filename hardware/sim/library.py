@@ -41,7 +41,9 @@ class SimLibrary:
         for device in site.devices:
             if device.sim is None:
                 continue
-            channel = PtyChannel(Path(device.port)) if device.sim == "pty" else TcpChannel(device.port)
+            channel = (
+                PtyChannel(Path(device.port)) if device.sim == "pty" else TcpChannel(device.port)
+            )
             if device.protocol == "node":
                 self.pads[device.id] = SimNode(device.id, channel, node_kind=device.kind)
             else:
@@ -52,7 +54,9 @@ class SimLibrary:
             pad.start()
         log.info(
             "simulating %d pad(s) and %d card reader(s) of site %s",
-            len(self.pads), len(self.card_readers), self.site.site,
+            len(self.pads),
+            len(self.card_readers),
+            self.site.site,
         )
 
     def stop(self) -> None:
@@ -60,8 +64,15 @@ class SimLibrary:
         for device in [*self.pads.values(), *self.card_readers.values()]:
             device.stop()
 
-    def play(self, *, rate: float, count: int | None, garbage: float = 0.0,
-             cards: list[str] | None = None, tags: list[bytes] | None = None) -> int:
+    def play(
+        self,
+        *,
+        rate: float,
+        count: int | None,
+        garbage: float = 0.0,
+        cards: list[str] | None = None,
+        tags: list[bytes] | None = None,
+    ) -> int:
         """Patron visits at `rate` per second until `count` (or stop): a card, then 1-4 books.
 
         Returns the number of tag reads presented.

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
 from server.sql import UTCDateTime
 
 

@@ -20,13 +20,22 @@ def test_topics_round_trip() -> None:
     assert c.parse_topic(topic) == c.Topic("main", "gw1", "events", "tag_read")
     assert c.parse_topic(c.command_topic("main", "gw1")) == c.Topic("main", "gw1", "commands")
     assert c.parse_topic(c.status_topic("main", "gw1")) == c.Topic("main", "gw1", "status")
-    assert c.shared_subscription("servers", c.events_filter()) == "$share/servers/smartlib/v1/+/+/events/#"
+    assert (
+        c.shared_subscription("servers", c.events_filter())
+        == "$share/servers/smartlib/v1/+/+/events/#"
+    )
 
 
 @pytest.mark.parametrize(
     "topic",
-    ["smartlib/v1/main/gw1", "other/v1/main/gw1/status", "smartlib/v1/Main/gw1/status",
-     "smartlib/v1/main/gw1/events", "smartlib/v1/main/gw1/status/extra", "smartlib/v2/main/gw1/status"],
+    [
+        "smartlib/v1/main/gw1",
+        "other/v1/main/gw1/status",
+        "smartlib/v1/Main/gw1/status",
+        "smartlib/v1/main/gw1/events",
+        "smartlib/v1/main/gw1/status/extra",
+        "smartlib/v2/main/gw1/status",
+    ],
 )
 def test_bad_topics_are_refused_with_a_reason(topic: str) -> None:
     with pytest.raises(ValueError, match=r"topic|site|gateway"):
@@ -49,7 +58,14 @@ def test_event_round_trip_keeps_every_field() -> None:
 
 
 def test_unknown_kind_names_the_known_ones() -> None:
-    body = {"site": "main", "gateway": "gw1", "device": "x", "seq": 1, "kind": "teleport", "data": {}}
+    body = {
+        "site": "main",
+        "gateway": "gw1",
+        "device": "x",
+        "seq": 1,
+        "kind": "teleport",
+        "data": {},
+    }
     with pytest.raises(ValidationError) as error:
         c.parse_event(json.dumps(body))
     assert "teleport" in str(error.value)
@@ -67,7 +83,9 @@ def test_unknown_kind_names_the_known_ones() -> None:
     ],
 )
 def test_bad_bodies_fail_naming_the_field(change: dict, field: str) -> None:
-    event = json.loads(c.make_event("main", "gw1", "pad-1", 1, c.TagRead(uid="AB")).model_dump_json())
+    event = json.loads(
+        c.make_event("main", "gw1", "pad-1", 1, c.TagRead(uid="AB")).model_dump_json()
+    )
     event.update(change)
     with pytest.raises(ValidationError) as error:
         c.parse_event(json.dumps(event))
@@ -83,11 +101,22 @@ def test_garbage_never_raises_anything_but_validation_error(raw: bytes) -> None:
 def test_command_and_ack() -> None:
     command = c.IdentifyCommand(site="main", gateway="gw1", device="pad-1")
     assert c.parse_command(command.model_dump_json()) == command
-    ack = c.make_event("main", "gw1", "pad-1", 7, c.CommandAck(command_id=command.id, ok=False, reason="busy"))
+    ack = c.make_event(
+        "main", "gw1", "pad-1", 7, c.CommandAck(command_id=command.id, ok=False, reason="busy")
+    )
     assert c.parse_event(ack.model_dump_json()).data.command_id == command.id
     with pytest.raises(ValidationError, match="action"):
-        c.parse_command(json.dumps({"site": "main", "gateway": "gw1", "device": "x", "action": "explode",
-                                    "id": str(uuid4())}))
+        c.parse_command(
+            json.dumps(
+                {
+                    "site": "main",
+                    "gateway": "gw1",
+                    "device": "x",
+                    "action": "explode",
+                    "id": str(uuid4()),
+                }
+            )
+        )
 
 
 def test_json_schema_export(tmp_path) -> None:

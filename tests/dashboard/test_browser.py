@@ -24,9 +24,21 @@ def demo(tmp_path) -> Iterator[str]:
     port = free_port()
     log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "smartlib", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "demo"), "--rate", "2"],
-        stdout=log, stderr=subprocess.STDOUT, env={k: v for k, v in os.environ.items() if k != "SMARTLIB_CONFIG"},
+        [
+            sys.executable,
+            "-m",
+            "smartlib",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--rate",
+            "2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if k != "SMARTLIB_CONFIG"},
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
@@ -70,7 +82,8 @@ def test_the_demo_page_shows_tag_reads_live(demo: str, page: Page) -> None:
         f"document.querySelectorAll('#feed tbody tr').length > {rows_at_load}", timeout=20_000
     )
     uid = page.locator("#feed tbody tr.kind-tag_read td.details").first.inner_text()
-    assert len(uid) == 16 and uid.startswith("E004")
+    assert len(uid) == 16
+    assert uid.startswith("E004")
     expect(page.locator('#devices tr[data-key="main/gw1/pad-1"] .badge')).to_have_text("online")
     expect(page.locator('#devices tr[data-key="main/gw1/card-1"] .badge')).to_have_text("online")
 

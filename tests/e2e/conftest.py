@@ -16,14 +16,18 @@ from tests.sites import demo_site
 
 
 @pytest.fixture
-def system(tmp_path, mosquitto, database_url, monkeypatch) -> Iterator[tuple[SimLibrary, Gateway, ServerProcess]]:
+def system(
+    tmp_path, mosquitto, database_url, monkeypatch
+) -> Iterator[tuple[SimLibrary, Gateway, ServerProcess]]:
     site, site_file = demo_site(tmp_path)
     library = SimLibrary(site)
     library.start()
     monkeypatch.setenv("SMARTLIB_MQTT_URL", mosquitto.url)
     monkeypatch.setenv("SMARTLIB_OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
     gateway = Gateway(gateway_settings(site_file, "gw1"))
-    server = ServerProcess(database_url=database_url, mqtt_url=mosquitto.url, log=tmp_path / "server.log")
+    server = ServerProcess(
+        database_url=database_url, mqtt_url=mosquitto.url, log=tmp_path / "server.log"
+    )
     server.start()
     gateway.start()
     yield library, gateway, server

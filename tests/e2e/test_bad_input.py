@@ -35,15 +35,17 @@ def test_garbage_on_the_serial_lines_is_rejected_and_counted(system) -> None:
     wanted = {bytes([0xE0, 0x04, 0, 0, 0, 0, 0, i]).hex().upper() for i in range(0, 50, 10)}
     wait_until(lambda: wanted <= tag_reads(server), what="the good reads between the garbage")
     wait_until(
-        lambda: "00AABBCCDD" in {e["data"]["card"] for e in server.get("/api/events?kind=card_read")},
+        lambda: (
+            "00AABBCCDD" in {e["data"]["card"] for e in server.get("/api/events?kind=card_read")}
+        ),
         what="the card read after the garbage",
     )
     stats = gateway.stats()
     assert sum(v for k, v in stats.items() if k.startswith("pad-1.rejected_")) > 0
     assert sum(v for k, v in stats.items() if k.startswith("card-1.rejected_")) > 0
     # the readers stayed connected through it all
-    devices = wait_for_devices(server, "pad-1", "card-1")
-    assert devices["pad-1"]["online"] and devices["card-1"]["online"]
+    wait_for_devices(server, "pad-1", "card-1")
+    assert gateway.readers["pad-1"].stats()["reconnects"] == 0
 
 
 def test_malformed_mqtt_messages_are_dead_lettered_and_counted(system, mosquitto) -> None:
@@ -67,7 +69,9 @@ def test_malformed_mqtt_messages_are_dead_lettered_and_counted(system, mosquitto
     reasons = [d["reason"] for d in server.get("/api/dead-letters")]
     assert len(reasons) == 4
     assert any("invalid event" in r for r in reasons)
-    wait_until(lambda: gateway.link.rejected_commands == 1, what="the gateway to refuse the command")
+    wait_until(
+        lambda: gateway.link.rejected_commands == 1, what="the gateway to refuse the command"
+    )
     # both processes carry on
     assert server.get("/healthz")["status"] == "ok"
     library.pads["pad-1"].present(bytes.fromhex("E004AAAABBBBCCCC"))

@@ -26,7 +26,9 @@ def test_ten_thousand_reads_survive_a_broker_restart_and_a_server_crash(
     monkeypatch.setenv("SMARTLIB_MQTT_URL", mosquitto.url)
     monkeypatch.setenv("SMARTLIB_OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
     gateway = Gateway(gateway_settings(site_file, "gw1"))
-    server = ServerProcess(database_url=database_url, mqtt_url=mosquitto.url, log=tmp_path / "server.log")
+    server = ServerProcess(
+        database_url=database_url, mqtt_url=mosquitto.url, log=tmp_path / "server.log"
+    )
     server.start()
     library.start()
     gateway.start()
@@ -59,9 +61,11 @@ def test_ten_thousand_reads_survive_a_broker_restart_and_a_server_crash(
                 if stored >= READS:
                     break
                 time.sleep(0.2)
-            distinct_tags = connection.execute(sa.text(
-                "SELECT count(DISTINCT CAST(data AS TEXT)) FROM event WHERE kind = 'tag_read'"
-            )).scalar()
+            distinct_tags = connection.execute(
+                sa.text(
+                    "SELECT count(DISTINCT CAST(data AS TEXT)) FROM event WHERE kind = 'tag_read'"
+                )
+            ).scalar()
             low, high, total = connection.execute(
                 sa.text("SELECT min(seq), max(seq), count(*) FROM event WHERE gateway = 'gw1'")
             ).one()

@@ -19,14 +19,21 @@ READS = 2_000
 
 
 @pytest.mark.postgres
-def test_two_servers_share_the_work_and_store_each_event_once(tmp_path, mosquitto, pg_url, monkeypatch) -> None:
+def test_two_servers_share_the_work_and_store_each_event_once(
+    tmp_path, mosquitto, pg_url, monkeypatch
+) -> None:
     site, site_file = demo_site(tmp_path)
     library = SimLibrary(site)
     monkeypatch.setenv("SMARTLIB_MQTT_URL", mosquitto.url)
     monkeypatch.setenv("SMARTLIB_OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
     servers = [
-        ServerProcess(database_url=pg_url, mqtt_url=mosquitto.url, instance=name,
-                      share_group="servers", log=tmp_path / f"{name}.log")
+        ServerProcess(
+            database_url=pg_url,
+            mqtt_url=mosquitto.url,
+            instance=name,
+            share_group="servers",
+            log=tmp_path / f"{name}.log",
+        )
         for name in ("server-a", "server-b")
     ]
     gateway = Gateway(gateway_settings(site_file, "gw1"))
@@ -63,7 +70,10 @@ def test_two_servers_share_the_work_and_store_each_event_once(tmp_path, mosquitt
                 seen: set[str] = set()
                 while seen != wanted:
                     message = json.loads(ws.recv(timeout=10))
-                    if message["type"] == "EventReceived" and message["event"]["kind"] == "tag_read":
+                    if (
+                        message["type"] == "EventReceived"
+                        and message["event"]["kind"] == "tag_read"
+                    ):
                         seen.add(message["event"]["data"]["uid"])
         finally:
             for ws in sockets:

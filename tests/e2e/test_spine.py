@@ -27,7 +27,9 @@ def test_a_patron_card_and_device_states_reach_the_server(system) -> None:
     library, _gateway, server = system
     with connect(f"ws://127.0.0.1:{server.port}/ws/live") as ws:
         library.card_readers["card-1"].present("0A1B2C3D4E")
-        message = receive_until(ws, lambda m: m["type"] == "EventReceived" and m["event"]["kind"] == "card_read")
+        message = receive_until(
+            ws, lambda m: m["type"] == "EventReceived" and m["event"]["kind"] == "card_read"
+        )
     assert message["event"]["data"]["card"] == "0A1B2C3D4E"
     # held for three frames, debounced to one presentation
     time.sleep(0.3)

@@ -46,8 +46,13 @@ def test_a_handled_command_is_remembered_with_its_answer(tmp_path) -> None:
     box = Outbox(path, "main", "gw1")
     command_id = uuid4()
     assert box.handled(command_id) is None
-    box.append_command_result("pad-1", command_id, False, "busy",
-                              c.CommandAck(command_id=command_id, ok=False, reason="busy"))
+    box.append_command_result(
+        "pad-1",
+        command_id,
+        False,
+        "busy",
+        c.CommandAck(command_id=command_id, ok=False, reason="busy"),
+    )
     box.close()
     box = Outbox(path, "main", "gw1")
     assert box.handled(command_id) == (False, "busy")

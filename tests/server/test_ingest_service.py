@@ -1,4 +1,4 @@
-"""Ingest on a real database (SQLite and PostgreSQL): each event once, gaps visible, bad input kept."""
+"""Ingest on SQLite and PostgreSQL: each event once, gaps visible, bad input kept."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def engine(database_url: str):
 
 
 def message(event: c.Event) -> Message:
-    return Message(c.event_topic(event.site, event.gateway, event.kind), event.model_dump_json().encode())
+    return Message(
+        c.event_topic(event.site, event.gateway, event.kind), event.model_dump_json().encode()
+    )
 
 
 def tag(seq: int, gateway: str = "gw1", uid: str = "E004") -> c.Event:
@@ -64,15 +66,18 @@ def test_a_gap_in_seq_is_visible_and_closes_when_the_event_arrives(engine) -> No
 def test_malformed_messages_are_dead_lettered_with_the_reason(engine) -> None:
     good = tag(1)
     wrong_topic = Message(c.event_topic("main", "gw2", "tag_read"), good.model_dump_json().encode())
-    result = apply(engine, [
-        Message(c.event_topic("main", "gw1", "tag_read"), b"{not json"),
-        Message(c.event_topic("main", "gw1", "tag_read"), b'{"kind": "tag_read"}'),
-        Message("smartlib/v1/main/gw1/nonsense", b"{}"),
-        Message(c.status_topic("main", "gw1"), b"sleepy"),
-        Message(c.event_topic("main", "gw1", "tag_read"), b"\xff\xfe\x00 binary"),
-        wrong_topic,
-        message(good),
-    ])
+    result = apply(
+        engine,
+        [
+            Message(c.event_topic("main", "gw1", "tag_read"), b"{not json"),
+            Message(c.event_topic("main", "gw1", "tag_read"), b'{"kind": "tag_read"}'),
+            Message("smartlib/v1/main/gw1/nonsense", b"{}"),
+            Message(c.status_topic("main", "gw1"), b"sleepy"),
+            Message(c.event_topic("main", "gw1", "tag_read"), b"\xff\xfe\x00 binary"),
+            wrong_topic,
+            message(good),
+        ],
+    )
     assert len(result.applied) == 1
     assert len(result.rejected) == 6
     with Session(engine) as session:
@@ -87,12 +92,31 @@ def test_malformed_messages_are_dead_lettered_with_the_reason(engine) -> None:
 
 
 def test_registry_follows_status_and_events(engine) -> None:
-    apply(engine, [
-        Message(c.status_topic("main", "gw1"), b"online"),
-        message(c.make_event("main", "gw1", "pad-1", 1, c.DeviceStatus(state="online", device_kind="rfid_pad"))),
-        message(tag(2)),
-        message(c.make_event("main", "gw1", "card-1", 3, c.DeviceStatus(state="offline", reason="port failed"))),
-    ])
+    apply(
+        engine,
+        [
+            Message(c.status_topic("main", "gw1"), b"online"),
+            message(
+                c.make_event(
+                    "main",
+                    "gw1",
+                    "pad-1",
+                    1,
+                    c.DeviceStatus(state="online", device_kind="rfid_pad"),
+                )
+            ),
+            message(tag(2)),
+            message(
+                c.make_event(
+                    "main",
+                    "gw1",
+                    "card-1",
+                    3,
+                    c.DeviceStatus(state="offline", reason="port failed"),
+                )
+            ),
+        ],
+    )
     with Session(engine) as session:
         pad = session.get(Device, ("main", "gw1", "pad-1"))
         card = session.get(Device, ("main", "gw1", "card-1"))
@@ -104,7 +128,9 @@ def test_command_ack_answers_the_command(engine) -> None:
     command = c.IdentifyCommand(site="main", gateway="gw1", device="pad-1")
     with Session(engine) as session:
         queue_command(session, command, datetime.now(UTC))
-    ack = c.make_event("main", "gw1", "pad-1", 1, c.CommandAck(command_id=command.id, ok=False, reason="busy"))
+    ack = c.make_event(
+        "main", "gw1", "pad-1", 1, c.CommandAck(command_id=command.id, ok=False, reason="busy")
+    )
     result = apply(engine, [message(ack)])
     assert result.live[-1]["type"] == "CommandAnswered"
     with Session(engine) as session:
@@ -115,4 +141,7 @@ def test_command_ack_answers_the_command(engine) -> None:
 def test_migrations_are_idempotent(engine) -> None:
     migrate(engine)  # a second server starting on the same database
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert (
+            connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            == "0001"
+        )

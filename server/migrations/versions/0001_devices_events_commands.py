@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlmodel
-
 from alembic import op
-
 
 revision = "0001"
 down_revision = None
