@@ -7,6 +7,7 @@ node keeps retransmitting until the gateway has it on disk: nothing acknowledged
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 
@@ -64,8 +65,16 @@ class NodeReader:
     # the port thread ---------------------------------------------------------------------
 
     def _opened(self) -> None:
-        # The port is open; the node counts as online once it speaks.
-        self._last_heard = time.monotonic()
+        # The port is open; the node counts as online once it speaks. Our HELLO makes the
+        # node forget the seqs of an earlier gateway run, so new commands are not taken
+        # for repeats of old ones.
+        now = time.monotonic()
+        self._last_heard = now
+        with self._lock:
+            hello = self._link.send(
+                node.HELLO, node.hello_payload(random.getrandbits(32), "gateway", "smartlib"), now
+            )
+        self.port.write(hello)
 
     def _closed(self, reason: str) -> None:
         self._set_online(False, reason)

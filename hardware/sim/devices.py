@@ -104,10 +104,8 @@ class SimNode:
                 next_beat = now + self.heartbeat_s
             self.channel.write(self.link.poll(now))
 
-    def _send(self, frame_type: int, payload: bytes) -> int:
-        before = self.link.sent
+    def _send(self, frame_type: int, payload: bytes) -> None:
         self.channel.write(self.link.send(frame_type, payload, time.monotonic()))
-        return before
 
     def _handle(self, frame: node.Frame, now: float) -> None:
         if frame.type != node.COMMAND:
