@@ -17,14 +17,14 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from contracts import command_topic, events_filter, live_topic, shared_subscription, status_filter
 from contracts.mqtt import new_client
 from server.config import ServerSettings
 from server.devices.models import CommandRecord
 from server.devices.service import dispatch_due_commands
-from server.ingest.service import Message, apply_messages
+from server.ingest.service import IngestResult, Message, apply_messages, dead_letter
 from server.live import LiveHub
 from server.metrics import Metrics
 
@@ -140,14 +140,22 @@ class ServerLink:
                 return  # not acknowledged: the broker delivers them again after restart
 
     def _apply(self, batch: list[tuple[Message, int, int]]) -> bool:
+        messages = [m for m, _, _ in batch]
         now = datetime.now(UTC)
         try:
-            with self.engine.begin() as connection:
-                result = apply_messages(connection, [m for m, _, _ in batch], now)
+            result = self._store(messages, now)
+        except (IntegrityError, DataError) as error:
+            # Something in the batch is refused by the database itself: store the messages
+            # one by one so the bad one is dead-lettered and the rest go through.
+            log.warning("database refused a batch (%s); applying one by one", error.orig)
+            result = IngestResult()
+            try:
+                for message in messages:
+                    result.merge(self._store_or_dead_letter(message, now))
+            except SQLAlchemyError as retry_error:
+                return self._failed(len(batch), retry_error)
         except SQLAlchemyError as error:
-            self.metrics.ingest_errors.inc()
-            log.error("could not store %d message(s), will retry: %s", len(batch), error)
-            return False
+            return self._failed(len(batch), error)
         for _, mid, qos in batch:
             if qos:
                 self.client.ack(mid, qos)
@@ -160,6 +168,24 @@ class ServerLink:
                 log.warning("dead-lettered a message on %s: %s", topic, reason)
         self._publish_live(result.live)
         return True
+
+    def _store(self, messages: list[Message], now: datetime) -> IngestResult:
+        with self.engine.begin() as connection:
+            return apply_messages(connection, messages, now)
+
+    def _store_or_dead_letter(self, message: Message, now: datetime) -> IngestResult:
+        try:
+            return self._store([message], now)
+        except (IntegrityError, DataError) as error:
+            reason = f"database refused it: {str(error.orig).splitlines()[0]}"
+            with self.engine.begin() as connection:
+                dead_letter(connection, message, reason, now)
+            return IngestResult(rejected=[(message.topic, reason)])
+
+    def _failed(self, count: int, error: SQLAlchemyError) -> bool:
+        self.metrics.ingest_errors.inc()
+        log.error("could not store %d message(s), will retry: %s", count, error)
+        return False
 
     def _publish_live(self, messages: list[dict[str, Any]]) -> None:
         if messages:

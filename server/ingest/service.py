@@ -43,6 +43,12 @@ class IngestResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (topic, reason)
     live: list[dict[str, Any]] = field(default_factory=list)
 
+    def merge(self, other: IngestResult) -> None:
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.live += other.live
+
 
 def apply_messages(
     connection: Connection, messages: Sequence[Message], now: datetime
@@ -51,7 +57,6 @@ def apply_messages(
     result = IngestResult()
     events: dict[UUID, Event] = {}
     statuses: list[tuple[str, str, bool]] = []
-    dead = []
     dups: Counter[tuple[str, str]] = Counter()
     for message in messages:
         try:
@@ -59,16 +64,7 @@ def apply_messages(
         except (ValueError, ValidationError) as error:
             reason = _reason(error)
             result.rejected.append((message.topic, reason))
-            dead.append(
-                {
-                    "received_at": now,
-                    "topic": _printable(message.topic.encode())[:512],
-                    "payload": _printable(message.payload[:65536]),
-                    "reason": _printable(reason.encode()),
-                }
-            )
-    if dead:
-        connection.execute(sa.insert(DEAD), dead)
+            dead_letter(connection, message, reason, now)
     new = _store_events(connection, list(events.values()), now)
     new_ids = {e.id for e in new}
     dups.update((e.site, e.gateway) for e in events.values() if e.id not in new_ids)
@@ -82,6 +78,18 @@ def apply_messages(
     for site, gateway, online in statuses:
         result.live += devices.set_gateway_status(connection, site, gateway, online, now)
     return result
+
+
+def dead_letter(connection: Connection, message: Message, reason: str, now: datetime) -> None:
+    """Keep a message that cannot be applied, with the reason, as text any database stores."""
+    connection.execute(
+        sa.insert(DEAD).values(
+            received_at=now,
+            topic=_printable(message.topic.encode())[:512],
+            payload=_printable(message.payload[:65536]),
+            reason=_printable(reason.encode()),
+        )
+    )
 
 
 def _classify(

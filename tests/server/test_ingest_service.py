@@ -145,3 +145,30 @@ def test_migrations_are_idempotent(engine) -> None:
             connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             == "0001"
         )
+
+
+def test_a_message_the_database_refuses_is_dead_lettered_and_the_rest_stored(tmp_path) -> None:
+    from server.config import ServerSettings
+    from server.link import ServerLink
+    from server.live import LiveHub
+    from server.metrics import Metrics
+
+    url = f"sqlite:///{tmp_path / 'refuse.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as connection:  # stands in for any constraint the database enforces
+        connection.execute(
+            sa.text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON event WHEN NEW.seq = 2 "
+                "BEGIN SELECT RAISE(ABORT, 'seq 2 refused'); END"
+            )
+        )
+    link = ServerLink(ServerSettings(database_url=url), engine, LiveHub(), Metrics())
+    assert link._apply([(message(tag(seq)), 0, 0) for seq in (1, 2, 3)])
+    with Session(engine) as session:
+        stored = session.exec(select(EventRecord.seq).order_by(EventRecord.seq)).all()
+        letters = session.exec(select(DeadLetter)).all()
+    assert stored == [1, 3]
+    assert len(letters) == 1
+    assert "seq 2 refused" in letters[0].reason
+    engine.dispose()
