@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server import ops
+from server.auth import api as auth_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
 from server.devices import api as devices_api
@@ -47,6 +48,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.metrics = metrics
     app.state.link = link
     app.include_router(ops.router)
+    app.include_router(auth_api.router)
     app.include_router(devices_api.router)
     app.include_router(ingest_api.router)
     return app

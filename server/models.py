@@ -2,17 +2,21 @@
 
 from sqlmodel import SQLModel
 
+from server.auth.models import Account, AuditEntry, SignIn
 from server.devices.models import CommandRecord, Device, GatewayRecord
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Account",
+    "AuditEntry",
     "CommandRecord",
     "DeadLetter",
     "Device",
     "EventRecord",
     "GatewayRecord",
     "GatewayStream",
+    "SignIn",
     "metadata",
 ]

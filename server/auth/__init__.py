@@ -1,0 +1,1 @@
+"""Auth: staff and device accounts, sign-in sessions, the permission matrix, the audit log."""

@@ -1,0 +1,41 @@
+"""The permission matrix, in one place: which role may do what.
+
+Every route declares the one permission it needs (`requires(...)` in server/auth/deps.py);
+a test walks every route with every role against this table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LIBRARIAN = "librarian"
+    SECURITY = "security"
+    PATRON = "patron"
+    KIOSK = "kiosk"  # a self-service terminal
+    GATEWAY = "gateway"  # a device credential
+
+
+class Permission(StrEnum):
+    DEVICES_READ = "devices.read"  # the device registry, gateway health, command states
+    DEVICES_COMMAND = "devices.command"  # send commands to devices (identify, ...)
+    EVENTS_READ = "events.read"  # the event log, dead letters, the live stream
+    ACCOUNTS_MANAGE = "accounts.manage"  # create, change, unlock and disable accounts
+    AUDIT_READ = "audit.read"
+
+
+STAFF = {Role.ADMIN, Role.LIBRARIAN, Role.SECURITY}
+
+MATRIX: dict[Permission, frozenset[Role]] = {
+    Permission.DEVICES_READ: frozenset(STAFF),
+    Permission.DEVICES_COMMAND: frozenset({Role.ADMIN, Role.LIBRARIAN, Role.SECURITY}),
+    Permission.EVENTS_READ: frozenset(STAFF),
+    Permission.ACCOUNTS_MANAGE: frozenset({Role.ADMIN}),
+    Permission.AUDIT_READ: frozenset({Role.ADMIN}),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return role in MATRIX[permission]

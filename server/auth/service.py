@@ -1,0 +1,225 @@
+"""Use cases of the auth context: accounts, signing in and out, and writing the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, delete, select
+
+from server.auth.models import Account, AuditEntry, SignIn
+from server.auth.permissions import Role
+
+LOCK_AFTER = 5  # failed attempts in a row
+LOCK_FOR = timedelta(minutes=15)
+SESSION_TTL = timedelta(hours=12)
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# verified against when the username is unknown, so both cases take the same time
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class SignInRefused(Exception):
+    """Why a sign-in was refused, in words a person can act on."""
+
+
+class AccountError(ValueError):
+    """An account change that cannot be made; the message says why."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: object,
+    changes: dict[str, Any] | None = None,
+    *,
+    now: datetime,
+) -> None:
+    """Record a change; the caller commits it with the change itself."""
+    session.add(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            changes=changes or {},
+        )
+    )
+
+
+def create_account(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    actor: str,
+    now: datetime,
+) -> Account:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password: use at least {MIN_PASSWORD} characters")
+    if session.exec(select(Account).where(Account.username == username)).first():
+        raise AccountError(f"username: {username!r} is taken")
+    account = Account(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=_hasher.hash(password),
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "account.created",
+        "account",
+        account.id,
+        {"username": username, "role": str(role)},
+        now=now,
+    )
+    session.commit()
+    session.refresh(account)
+    return account
+
+
+def update_account(
+    session: Session,
+    account: Account,
+    *,
+    actor: str,
+    now: datetime,
+    role: Role | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+    password: str | None = None,
+    unlock: bool = False,
+) -> Account:
+    changes: dict[str, Any] = {}
+    if role is not None and role != account.role:
+        changes["role"] = [account.role, str(role)]
+        account.role = role
+    if active is not None and active != account.active:
+        changes["active"] = [account.active, active]
+        account.active = active
+        if not active:
+            session.exec(delete(SignIn).where(col(SignIn.account_id) == account.id))
+    if display_name is not None and display_name != account.display_name:
+        changes["display_name"] = [account.display_name, display_name]
+        account.display_name = display_name
+    if password is not None:
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"password: use at least {MIN_PASSWORD} characters")
+        account.password_hash = _hasher.hash(password)
+        changes["password"] = "changed"
+    if unlock and (account.locked_until or account.failed_logins):
+        account.locked_until, account.failed_logins = None, 0
+        changes["unlocked"] = True
+    if changes:
+        session.add(account)
+        audit(session, actor, "account.changed", "account", account.id, changes, now=now)
+        session.commit()
+        session.refresh(account)
+    return account
+
+
+def sign_in(session: Session, username: str, password: str, now: datetime) -> tuple[str, Account]:
+    """A new session token for the account, or SignInRefused saying why."""
+    account = session.exec(select(Account).where(Account.username == username)).first()
+    if account is None:
+        _verify(_DUMMY_HASH, password)
+        raise SignInRefused("wrong username or password")
+    if account.locked_until and account.locked_until > now:
+        raise SignInRefused(
+            f"too many failed attempts: locked until {account.locked_until:%H:%M} UTC; "
+            "an administrator can unlock it"
+        )
+    if not _verify(account.password_hash, password):
+        account.failed_logins += 1
+        if account.failed_logins >= LOCK_AFTER:
+            account.locked_until = now + LOCK_FOR
+            audit(
+                session,
+                "system",
+                "account.locked",
+                "account",
+                account.id,
+                {"failed_logins": account.failed_logins},
+                now=now,
+            )
+        session.add(account)
+        session.commit()
+        raise SignInRefused("wrong username or password")
+    if not account.active:
+        raise SignInRefused("this account is disabled")
+    account.failed_logins, account.locked_until = 0, None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    session.add(account)
+    session.add(
+        SignIn(
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + SESSION_TTL,
+        )
+    )
+    session.exec(delete(SignIn).where(col(SignIn.expires_at) < now))
+    session.commit()
+    session.refresh(account)
+    return token, account
+
+
+def account_for_token(session: Session, token: str, now: datetime) -> Account | None:
+    found = session.exec(
+        select(Account, SignIn)
+        .join(SignIn, col(SignIn.account_id) == col(Account.id))
+        .where(SignIn.token_hash == _token_hash(token), col(SignIn.expires_at) > now)
+    ).first()
+    if found is None or not found[0].active:
+        return None
+    return found[0]
+
+
+def sign_out(session: Session, token: str) -> None:
+    session.exec(delete(SignIn).where(col(SignIn.token_hash) == _token_hash(token)))
+    session.commit()
+
+
+def ensure_account(
+    session: Session, username: str, password: str, role: Role, now: datetime
+) -> Account:
+    """Create the account if it does not exist (first start, demo); never changes one."""
+    existing = session.exec(select(Account).where(Account.username == username)).first()
+    if existing:
+        return existing
+    return create_account(
+        session,
+        username=username,
+        password=password,
+        role=role,
+        display_name=username,
+        actor="system",
+        now=now,
+    )
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
