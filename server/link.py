@@ -23,7 +23,7 @@ from contracts import command_topic, events_filter, live_topic, shared_subscript
 from contracts.mqtt import new_client
 from server.config import ServerSettings
 from server.devices.models import CommandRecord
-from server.devices.service import dispatch_due_commands
+from server.devices.service import SeenThrottle, dispatch_due_commands
 from server.ingest.service import IngestResult, Message, apply_messages, dead_letter
 from server.live import LiveHub
 from server.metrics import Metrics
@@ -44,6 +44,7 @@ class ServerLink:
         self._commands_due = threading.Event()
         self.connected = threading.Event()
         self._live_topic = live_topic()
+        self._throttle = SeenThrottle()
         self.client, self.address = new_client(
             f"smartlib-server-{settings.instance}",
             settings.mqtt_url,
@@ -109,7 +110,7 @@ class ServerLink:
 
     def _message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic == self._live_topic:
-            self.hub.deliver_threadsafe(message.payload)
+            self._relay_live(message.payload)
             if message.qos:
                 client.ack(message.mid, message.qos)
             return
@@ -171,7 +172,7 @@ class ServerLink:
 
     def _store(self, messages: list[Message], now: datetime) -> IngestResult:
         with self.engine.begin() as connection:
-            return apply_messages(connection, messages, now)
+            return apply_messages(connection, messages, now, self._throttle)
 
     def _store_or_dead_letter(self, message: Message, now: datetime) -> IngestResult:
         try:
@@ -188,9 +189,25 @@ class ServerLink:
         return False
 
     def _publish_live(self, messages: list[dict[str, Any]]) -> None:
-        if messages:
-            payload = json.dumps(messages, separators=(",", ":"), default=str)
-            self.client.publish(self._live_topic, payload, qos=0)
+        if not messages:
+            return
+        texts = [json.dumps(m, separators=(",", ":"), default=str) for m in messages]
+        self.hub.deliver_threadsafe(texts)
+        origin = json.dumps(self.settings.instance)
+        payload = f'{{"from":{origin},"messages":[{",".join(texts)}]}}'
+        self.client.publish(self._live_topic, payload, qos=0)
+
+    def _relay_live(self, payload: bytes) -> None:
+        """Another server's changes, for this server's clients."""
+        try:
+            body = json.loads(payload)
+            if body["from"] == self.settings.instance:
+                return  # ours, already delivered
+            texts = [json.dumps(m, separators=(",", ":")) for m in body["messages"]]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed live message")
+            return
+        self.hub.deliver_threadsafe(texts)
 
     # the command dispatcher ----------------------------------------------------------------
 

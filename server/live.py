@@ -1,16 +1,15 @@
-"""The live stream inside one server process: fan-out of applied changes to WebSocket clients.
+"""The live stream: what any server applied, fanned out to this server's WebSocket clients.
 
-Servers share changes through the broker (the live topic), so a client connected to any
-server sees what every server applied. Messages are past tense (`EventReceived`, ...).
+A server hands what it applied to its own clients directly and publishes it on the live
+topic for the other servers, which skip their own messages when the broker echoes them.
+Messages are past tense (`EventReceived`, ...).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +37,10 @@ class LiveHub:
     def unsubscribe(self, queue: asyncio.Queue[str | None]) -> None:
         self._clients.discard(queue)
 
-    def deliver_threadsafe(self, payload: bytes) -> None:
-        """From the MQTT thread: a JSON array of live messages published by some server."""
-        if self._loop is None or not self._clients:
+    def deliver_threadsafe(self, texts: list[str]) -> None:
+        """From another thread: JSON texts of live messages, each sent as it is."""
+        if self._loop is None or not self._clients or not texts:
             return
-        try:
-            messages: list[dict[str, Any]] = json.loads(payload)
-        except ValueError:
-            log.warning("ignored a malformed live message")
-            return
-        texts = [json.dumps(m, separators=(",", ":")) for m in messages]
         with contextlib.suppress(RuntimeError):  # the loop is closing
             self._loop.call_soon_threadsafe(self._fan_out, texts)
 

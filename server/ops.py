@@ -40,34 +40,25 @@ def metrics(request: Request) -> Response:
 
 @router.websocket("/ws/live")
 async def live(websocket: WebSocket) -> None:
-    """Every change any server applies, as JSON messages, newest last."""
+    """Every change any server applies, as JSON messages, oldest first."""
     hub = websocket.app.state.hub
     await websocket.accept()
     queue = hub.subscribe()
-    receiver = asyncio.create_task(_drain(websocket))
+    sender = asyncio.create_task(_send(websocket, queue))
     try:
-        while True:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if receiver in done:
-                getter.cancel()
-                return
-            text = getter.result()
-            if text is None:
-                await websocket.close(code=1013, reason="too slow or server stopping")
-                return
-            await websocket.send_text(text)
+        while True:  # the client sends nothing we need; reading notices when it leaves
+            await websocket.receive_text()
     except WebSocketDisconnect:
         pass
     finally:
         hub.unsubscribe(queue)
-        receiver.cancel()
+        sender.cancel()
 
 
-async def _drain(websocket: WebSocket) -> None:
-    """Read (and ignore) what the client sends, so a closed socket is noticed."""
+async def _send(websocket: WebSocket, queue: asyncio.Queue[str | None]) -> None:
     try:
-        while True:
-            await websocket.receive_text()
-    except WebSocketDisconnect:
-        pass
+        while (text := await queue.get()) is not None:
+            await websocket.send_text(text)
+        await websocket.close(code=1013, reason="too slow or server stopping")
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client left; the receiving side cleans up

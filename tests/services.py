@@ -39,7 +39,11 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 class Mosquitto:
     """A mosquitto process with our production settings, that a test may stop and restart."""
 
-    def __init__(self, workdir: Path, port: int | None = None, extra: str = "") -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, extra: str = "", config: str | None = None
+    ) -> None:
+        # `config`, if given, is the whole mosquitto.conf instead of ours: it must listen on
+        # 127.0.0.1:`port`, so pass `port` too.
         self.binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(self.binary).exists():
             raise RuntimeError("mosquitto is not installed (Debian package 'mosquitto')")
@@ -47,18 +51,21 @@ class Mosquitto:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = workdir / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            # stay the user who runs the tests, so the broker can write under workdir
-            f"user {getpass.getuser()}\n"
-            "allow_anonymous true\n"
-            "set_tcp_nodelay true\n"
-            "persistence true\n"
-            f"persistence_location {workdir}/\n"
-            "max_queued_messages 0\n"
-            "max_inflight_messages 0\n"
-            f"log_dest file {workdir}/mosquitto.log\n" + extra
-        )
+        if config is not None:
+            self.config.write_text(config)
+        else:
+            self.config.write_text(
+                f"listener {self.port} 127.0.0.1\n"
+                # stay the user who runs the tests, so the broker can write under workdir
+                f"user {getpass.getuser()}\n"
+                "allow_anonymous true\n"
+                "set_tcp_nodelay true\n"
+                "persistence true\n"
+                f"persistence_location {workdir}/\n"
+                "max_queued_messages 0\n"
+                "max_inflight_messages 0\n"
+                f"log_dest file {workdir}/mosquitto.log\n" + extra
+            )
         self.process: subprocess.Popen | None = None
 
     @property

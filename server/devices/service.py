@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +23,33 @@ COMMANDS = CommandRecord.__table__  # type: ignore[attr-defined]
 Live = list[dict[str, Any]]
 
 
-def apply_events(connection: Connection, events: Sequence[Event], now: datetime) -> Live:
+class SeenThrottle:
+    """Last-seen times are for people to read: write them at most once a second per device.
+
+    Status changes, heartbeats and command answers are always written; this only spares
+    the database an update per batch for devices that are simply busy.
+    """
+
+    def __init__(self, every_s: float = 1.0) -> None:
+        self.every_s = every_s
+        self._written: dict[tuple[str, str, str], float] = {}
+
+    def due(self, key: tuple[str, str, str], clock: float) -> bool:
+        last = self._written.get(key)
+        if last is not None and clock - last < self.every_s:
+            return False
+        self._written[key] = clock
+        return True
+
+
+def apply_events(
+    connection: Connection,
+    events: Sequence[Event],
+    now: datetime,
+    throttle: SeenThrottle | None = None,
+) -> Live:
     """Keep the registry in step with newly stored events; return live-stream messages."""
+    clock = time.monotonic()
     live: Live = []
     seen: dict[tuple[str, str, str], Event] = {}
     for event in events:
@@ -48,6 +74,8 @@ def apply_events(connection: Connection, events: Sequence[Event], now: datetime)
         elif isinstance(event, CommandAckEvent):
             live += _command_answered(connection, event, now)
     for (site, gateway, device), event in seen.items():
+        if throttle is not None and not throttle.due((site, gateway, device), clock):
+            continue
         statement = insert_for(connection, DEVICES).values(
             site=site,
             gateway=gateway,

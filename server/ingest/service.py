@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from contracts import Event, GatewayStatus, parse_event, parse_topic
 from server.devices import service as devices
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
-from server.sql import greatest, insert_for, least
+from server.sql import UTCDateTime, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ class IngestResult:
 
 
 def apply_messages(
-    connection: Connection, messages: Sequence[Message], now: datetime
+    connection: Connection,
+    messages: Sequence[Message],
+    now: datetime,
+    throttle: devices.SeenThrottle | None = None,
 ) -> IngestResult:
     """Validate, dedup and store; the caller owns the transaction."""
     result = IngestResult()
@@ -74,7 +77,7 @@ def apply_messages(
         _track_streams(connection, new, dups, now)
     if new:
         result.live += [{"type": "EventReceived", "event": e.model_dump(mode="json")} for e in new]
-        result.live += devices.apply_events(connection, new, now)
+        result.live += devices.apply_events(connection, new, now, throttle)
     for site, gateway, online in statuses:
         result.live += devices.set_gateway_status(connection, site, gateway, online, now)
     return result
@@ -118,25 +121,65 @@ def _classify(
         events[event.id] = event
 
 
+# PostgreSQL gets the rows as arrays: one statement of fixed shape, which psycopg prepares
+# once, instead of a many-VALUES statement it would parse again for every batch.
+_INSERT_EVENTS_PG = sa.text(
+    "INSERT INTO event (id, site, gateway, device, kind, seq, ts, received_at, data) "
+    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:site AS varchar[]), "
+    "CAST(:gateway AS varchar[]), CAST(:device AS varchar[]), CAST(:kind AS varchar[]), "
+    "CAST(:seq AS bigint[]), CAST(:ts AS timestamptz[]), CAST(:received_at AS timestamptz[]), "
+    "CAST(:data AS json[])) "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+_TRACK_STREAM = sa.text(
+    "INSERT INTO gateway_stream "
+    "(site, gateway, low_seq, high_seq, received, duplicates, updated_at) "
+    "VALUES (:site, :gateway, :low, :high, :received, :duplicates, :now) "
+    "ON CONFLICT (site, gateway) DO UPDATE SET "
+    "low_seq = CASE WHEN :received > 0 AND excluded.low_seq < gateway_stream.low_seq "
+    "THEN excluded.low_seq ELSE gateway_stream.low_seq END, "
+    "high_seq = CASE WHEN :received > 0 AND excluded.high_seq > gateway_stream.high_seq "
+    "THEN excluded.high_seq ELSE gateway_stream.high_seq END, "
+    "received = gateway_stream.received + excluded.received, "
+    "duplicates = gateway_stream.duplicates + excluded.duplicates, "
+    "updated_at = excluded.updated_at"
+).bindparams(sa.bindparam("now", type_=UTCDateTime))
+
+
 def _store_events(connection: Connection, events: list[Event], now: datetime) -> list[Event]:
     if not events:
         return []
-    rows = [
-        {
-            "id": e.id,
-            "site": e.site,
-            "gateway": e.gateway,
-            "device": e.device,
-            "kind": e.kind,
-            "seq": e.seq,
-            "ts": e.ts,
-            "received_at": now,
-            "data": e.data.model_dump(mode="json"),
+    if connection.dialect.name == "postgresql":
+        columns: dict[str, list[Any]] = {
+            "id": [e.id for e in events],
+            "site": [e.site for e in events],
+            "gateway": [e.gateway for e in events],
+            "device": [e.device for e in events],
+            "kind": [e.kind for e in events],
+            "seq": [e.seq for e in events],
+            "ts": [e.ts for e in events],
+            "received_at": [now] * len(events),
+            "data": [e.data.model_dump_json() for e in events],
         }
-        for e in events
-    ]
-    statement = insert_for(connection, EVENTS).on_conflict_do_nothing(index_elements=["id"])
-    inserted = {row[0] for row in connection.execute(statement.returning(EVENTS.c.id), rows)}
+        inserted = {row[0] for row in connection.execute(_INSERT_EVENTS_PG, columns)}
+    else:
+        rows = [
+            {
+                "id": e.id,
+                "site": e.site,
+                "gateway": e.gateway,
+                "device": e.device,
+                "kind": e.kind,
+                "seq": e.seq,
+                "ts": e.ts,
+                "received_at": now,
+                "data": e.data.model_dump(mode="json"),
+            }
+            for e in events
+        ]
+        statement = insert_for(connection, EVENTS).on_conflict_do_nothing(index_elements=["id"])
+        inserted = {row[0] for row in connection.execute(statement.returning(EVENTS.c.id), rows)}
     return [e for e in events if e.id in inserted]
 
 
@@ -150,27 +193,18 @@ def _track_streams(
         span[1] = max(span[1], event.seq)
         span[2] += 1
     for key in set(spans) | set(dups):
-        low, high, count = spans.get(key, (None, None, 0))
-        statement = insert_for(connection, STREAMS).values(
-            site=key[0],
-            gateway=key[1],
-            low_seq=low if low is not None else 0,
-            high_seq=high if high is not None else 0,
-            received=count,
-            duplicates=dups[key],
-            updated_at=now,
-        )
-        excluded = statement.excluded
-        changes = {
-            "received": STREAMS.c.received + excluded.received,
-            "duplicates": STREAMS.c.duplicates + excluded.duplicates,
-            "updated_at": now,
-        }
-        if low is not None:
-            changes["low_seq"] = least(STREAMS.c.low_seq, excluded.low_seq)
-            changes["high_seq"] = greatest(STREAMS.c.high_seq, excluded.high_seq)
+        low, high, count = spans.get(key, (0, 0, 0))
         connection.execute(
-            statement.on_conflict_do_update(index_elements=["site", "gateway"], set_=changes)
+            _TRACK_STREAM,
+            {
+                "site": key[0],
+                "gateway": key[1],
+                "low": low,
+                "high": high,
+                "received": count,
+                "duplicates": dups[key],
+                "now": now,
+            },
         )
 
 
