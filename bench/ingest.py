@@ -445,9 +445,10 @@ def _paced_driver(
 class LiveCollector(threading.Thread):
     """A WebSocket client on /ws/live: the latency of each EventReceived from one gateway."""
 
-    def __init__(self, ws_url: str, gateway: str) -> None:
+    def __init__(self, ws_url: str, gateway: str, headers: dict[str, str]) -> None:
         super().__init__(name="live-collector", daemon=True)
         self.ws_url = ws_url
+        self.headers = headers
         self.gateway = gateway
         self.latencies_ms: list[float] = []
         self.error: str | None = None
@@ -456,7 +457,9 @@ class LiveCollector(threading.Thread):
 
     def run(self) -> None:
         try:
-            with connect(self.ws_url, max_size=None, open_timeout=10) as ws:
+            with connect(
+                self.ws_url, max_size=None, open_timeout=10, additional_headers=self.headers
+            ) as ws:
                 self.ready.set()
                 while not self._halt.is_set():
                     try:
@@ -496,7 +499,7 @@ def measure_latency(
 ) -> Latency:
     """Paced tag reads from a gateway in a child process; a WebSocket client here times them."""
     gateway = "bench-live"
-    collector = LiveCollector(f"ws://127.0.0.1:{server.port}/ws/live", gateway)
+    collector = LiveCollector(f"ws://127.0.0.1:{server.port}/ws/live", gateway, server.headers)
     collector.start()
     keys = [janitor.add("live collector", collector.stop)]
     try:

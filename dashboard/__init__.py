@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from dashboard import pages
 
@@ -16,3 +19,13 @@ def install(app: FastAPI) -> None:
     """Mount the dashboard's pages and static files on a server app."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+
+    @app.exception_handler(HTTPException)
+    async def pages_sign_in_first(request: Request, error: HTTPException) -> Response:
+        # A person on a page is sent to sign in; programs on /api get the JSON answer.
+        if not request.url.path.startswith(("/api/", "/static/")):
+            if error.status_code == 401:
+                return pages.sign_in_redirect(request)
+            if error.status_code == 403:
+                return pages.render(request, "forbidden.html", status_code=403, role=error.detail)
+        return await http_exception_handler(request, error)

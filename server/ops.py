@@ -9,6 +9,10 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from server.auth.deps import websocket_account
+from server.auth.permissions import Permission
 
 router = APIRouter(tags=["operations"])
 
@@ -42,6 +46,12 @@ def metrics(request: Request) -> Response:
 async def live(websocket: WebSocket) -> None:
     """Every change any server applies, as JSON messages, oldest first."""
     hub = websocket.app.state.hub
+    with Session(websocket.app.state.engine) as session:
+        account = websocket_account(websocket, session, Permission.EVENTS_READ)
+    if account is None:
+        # 1008: policy violation; browsers get here without a session cookie
+        await websocket.close(code=1008, reason="sign in with an account that may read events")
+        return
     await websocket.accept()
     queue = hub.subscribe()
     sender = asyncio.create_task(_send(websocket, queue))

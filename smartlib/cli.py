@@ -184,3 +184,135 @@ def schema(
 
     for path in write_schemas(out):
         typer.echo(path)
+
+
+@app.command("broker-config")
+def broker_config(
+    site_files: Annotated[
+        list[Path],
+        typer.Option("--site-file", help="Device catalogue of a site (YAML); repeat for more."),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Directory for passwd, acl, credentials.toml and mosquitto.conf.")
+    ],
+    host: Annotated[
+        str, typer.Option(help="The broker's address, as the accounts' MQTT URLs name it.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="The broker's port in the URLs (default 1883, or 8883 with --tls).",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
+    tls: Annotated[
+        bool, typer.Option("--tls", help="Give mqtts:// URLs, for the TLS listener.")
+    ] = False,
+    cafile: Annotated[
+        Path | None, typer.Option(help="CA certificate (default /etc/mosquitto/certs/ca.crt).")
+    ] = None,
+    certfile: Annotated[
+        Path | None,
+        typer.Option(help="Broker certificate (default /etc/mosquitto/certs/server.crt)."),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(help="Broker private key (default /etc/mosquitto/certs/server.key)."),
+    ] = None,
+) -> None:
+    """Write mosquitto accounts and ACLs, one account per gateway, from the site files.
+
+    Re-running it with the same --out keeps the passwords already given out.
+    """
+    from hardware.catalogue import CatalogueError, load_site
+    from smartlib.broker_config import (
+        BrokerAddress,
+        BrokerConfigError,
+        TlsListener,
+        write_broker_config,
+    )
+
+    try:
+        for site_file in site_files:
+            if not site_file.is_file():
+                raise CatalogueError(f"site file {site_file} does not exist")
+        sites = [load_site(site_file) for site_file in site_files]
+        certs = {"cafile": cafile, "certfile": certfile, "keyfile": keyfile}
+        written = write_broker_config(
+            sites,
+            out,
+            broker=BrokerAddress(host, port, tls),
+            tls=TlsListener(**{k: v.resolve() for k, v in certs.items() if v is not None}),
+        )
+    except (CatalogueError, BrokerConfigError, OSError) as error:
+        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from error
+    for path in written.files:
+        typer.echo(f"wrote {path}")
+    if written.added:
+        typer.echo(f"new accounts: {', '.join(written.added)}")
+    typer.echo(f"\nevery server process: SMARTLIB_MQTT_URL={written.url(written.server)}")
+    for account in written.gateways:
+        note = "  (no site file names it now; kept)" if account.username in written.kept else ""
+        typer.echo(
+            f"gateway {account.gateway} of site {account.site}: "
+            f"SMARTLIB_MQTT_URL={written.url(account)}{note}"
+        )
+
+
+accounts = typer.Typer(help="Staff and device accounts.", no_args_is_help=True)
+app.add_typer(accounts, name="account")
+
+
+@accounts.command("add")
+def account_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[
+        str, typer.Option(help="admin, librarian, security, patron, kiosk or gateway.")
+    ],
+    password: Annotated[
+        str | None,
+        typer.Option(help="Omit to be asked (not echoed).", envvar="SMARTLIB_NEW_PASSWORD"),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create an account in the server's database (the first admin, a kiosk, ...)."""
+    _use_config(config)
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from server.auth.permissions import Role
+    from server.auth.service import AccountError, create_account
+    from server.config import ServerSettings
+    from server.db import make_engine, migrate
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.secho(
+            f"error: unknown role {role!r}; use one of {', '.join(Role)}", fg="red", err=True
+        )
+        raise typer.Exit(2) from None
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(ServerSettings().database_url)
+    migrate(engine)
+    try:
+        with Session(engine) as session:
+            create_account(
+                session,
+                username=username,
+                password=password,
+                role=chosen,
+                display_name=username,
+                actor="cli",
+                now=datetime.now(UTC),
+            )
+    except AccountError as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        engine.dispose()
+    typer.echo(f"created {chosen} account {username!r}")

@@ -10,16 +10,23 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlmodel import Session
 
 from hardware.catalogue import DEMO_SITE, dump_site, load_site
 from hardware.sim.library import book_tags, patron_cards
+from server.auth.permissions import Role
+from server.auth.service import ensure_account
+from server.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,7 @@ def prepare(data_dir: Path, *, broker_url: str, host: str, port: int) -> Path:
     )
     seed = {
         "dashboard": f"http://{host}:{port}/",
+        "staff": _staff_accounts(data_dir),
         "broker": broker_url,
         "site": site.site,
         "gateways": [g.id for g in site.gateways],
@@ -75,6 +83,29 @@ def prepare(data_dir: Path, *, broker_url: str, host: str, port: int) -> Path:
     }
     (data_dir / "seed.json").write_text(json.dumps(seed, indent=2) + "\n", encoding="utf-8")
     return config
+
+
+STAFF = [("admin", "admin"), ("librarian", "librarian"), ("security", "security")]
+
+
+def _staff_accounts(data_dir: Path) -> list[dict[str, str]]:
+    """Sign-ins for the demo, made once; a rerun keeps the passwords of the last run."""
+    seed = data_dir / "seed.json"
+    known = {}
+    if seed.exists():
+        known = {
+            s["username"]: s["password"] for s in json.loads(seed.read_text()).get("staff", [])
+        }
+    engine = make_engine(f"sqlite:///{data_dir / 'smartlib.sqlite'}")
+    migrate(engine)
+    staff = []
+    with Session(engine) as session:
+        for username, role in STAFF:
+            password = known.get(username) or secrets.token_urlsafe(9)
+            ensure_account(session, username, password, Role(role), datetime.now(UTC))
+            staff.append({"username": username, "password": password, "role": role})
+    engine.dispose()
+    return staff
 
 
 def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:
@@ -122,8 +153,11 @@ def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: f
         wait_healthy(url, processes)
         processes.insert(0, spawn("gateway", "--site-file", site_file))
         processes.insert(0, spawn("sim", "--site-file", site_file, "--rate", str(rate)))
+        admin = json.loads((config.parent / "seed.json").read_text())["staff"][0]
         print(
-            f"\n  smartlib demo is running: {url}\n  sample data: {config.parent / 'seed.json'}"
+            f"\n  smartlib demo is running: {url}"
+            f"\n  sign in as {admin['username']} / {admin['password']}"
+            f"\n  sample data and other sign-ins: {config.parent / 'seed.json'}"
             "\n  press Ctrl-C to stop\n",
             flush=True,
         )

@@ -6,16 +6,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlmodel import select
 
 from contracts import IdentifyCommand, IdentifyParams, Name
+from server.auth.deps import requires
+from server.auth.permissions import Permission
 from server.deps import SessionDep
 from server.devices import service
 from server.devices.models import CommandRecord, CommandState, Device
 
 router = APIRouter(prefix="/api", tags=["devices"])
+READ = [Depends(requires(Permission.DEVICES_READ))]
 
 
 class GatewayPublic(BaseModel):
@@ -57,7 +60,7 @@ class CommandPublic(BaseModel):
     reason: str
 
 
-@router.get("/gateways", response_model=list[GatewayPublic])
+@router.get("/gateways", response_model=list[GatewayPublic], dependencies=READ)
 def gateways(session: SessionDep) -> list[GatewayPublic]:
     return [
         GatewayPublic(
@@ -71,7 +74,7 @@ def gateways(session: SessionDep) -> list[GatewayPublic]:
     ]
 
 
-@router.get("/devices", response_model=list[DevicePublic])
+@router.get("/devices", response_model=list[DevicePublic], dependencies=READ)
 def devices(session: SessionDep) -> list[Device]:
     return service.list_devices(session)
 
@@ -80,6 +83,7 @@ def devices(session: SessionDep) -> list[Device]:
     "/devices/{site}/{gateway}/{device}/identify",
     response_model=CommandPublic,
     status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(requires(Permission.DEVICES_COMMAND))],
 )
 def identify(
     site: Name,
@@ -105,7 +109,7 @@ def identify(
     return record
 
 
-@router.get("/commands/{command_id}", response_model=CommandPublic)
+@router.get("/commands/{command_id}", response_model=CommandPublic, dependencies=READ)
 def command(command_id: uuid.UUID, session: SessionDep) -> CommandRecord:
     record = service.get_command(session, command_id)
     if record is None:

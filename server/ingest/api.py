@@ -6,14 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
+from server.auth.deps import requires
+from server.auth.permissions import Permission
 from server.deps import SessionDep
 from server.ingest.models import DeadLetter, EventRecord
 
-router = APIRouter(prefix="/api", tags=["ingest"])
+router = APIRouter(
+    prefix="/api", tags=["ingest"], dependencies=[Depends(requires(Permission.EVENTS_READ))]
+)
 
 
 class EventPublic(BaseModel):

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from websockets.sync.client import connect
 
 from gateway.app import Gateway
 from hardware.sim.library import SimLibrary, book_tags
@@ -61,7 +60,7 @@ def test_two_servers_share_the_work_and_store_each_event_once(
         assert sum(server.metric("smartlib_events_duplicate_total") for server in servers) == 0
         # whichever server stores an event, clients of both servers see it live
         extra = book_tags(20, seed=5)
-        sockets = [connect(f"ws://127.0.0.1:{server.port}/ws/live") for server in servers]
+        sockets = [server.live() for server in servers]
         try:
             for uid in extra:
                 library.pads["pad-1"].present(uid)

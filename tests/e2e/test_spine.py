@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 
-from websockets.sync.client import connect
-
 from tests.e2e.conftest import receive_until, wait_for_devices
 
 
 def test_a_tag_on_the_pad_reaches_a_websocket_client(system) -> None:
     library, _gateway, server = system
-    with connect(f"ws://127.0.0.1:{server.port}/ws/live") as ws:
+    with server.live() as ws:
         library.pads["pad-1"].present(bytes.fromhex("E004015012345678"))
         message = receive_until(
             ws, lambda m: m["type"] == "EventReceived" and m["event"]["kind"] == "tag_read"
@@ -25,7 +23,7 @@ def test_a_tag_on_the_pad_reaches_a_websocket_client(system) -> None:
 
 def test_a_patron_card_and_device_states_reach_the_server(system) -> None:
     library, _gateway, server = system
-    with connect(f"ws://127.0.0.1:{server.port}/ws/live") as ws:
+    with server.live() as ws:
         library.card_readers["card-1"].present("0A1B2C3D4E")
         message = receive_until(
             ws, lambda m: m["type"] == "EventReceived" and m["event"]["kind"] == "card_read"
