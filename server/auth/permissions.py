@@ -22,6 +22,12 @@ class Permission(StrEnum):
     DEVICES_READ = "devices.read"  # the device registry, gateway health, command states
     DEVICES_COMMAND = "devices.command"  # send commands to devices (identify, ...)
     EVENTS_READ = "events.read"  # the event log, dead letters, the live stream
+    CATALOG_READ = "catalog.read"  # search and read records and items
+    CATALOG_WRITE = "catalog.write"  # create, change, import records and items
+    PATRONS_READ = "patrons.read"
+    PATRONS_WRITE = "patrons.write"  # create and change patrons, set and lift blocks
+    PATRONS_PRIVACY = "patrons.privacy"  # export everything held on a patron, erase one
+    REPORTS_READ = "reports.read"
     ACCOUNTS_MANAGE = "accounts.manage"  # create, change, unlock and disable accounts
     AUDIT_READ = "audit.read"
 
@@ -32,6 +38,12 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.DEVICES_READ: frozenset(STAFF),
     Permission.DEVICES_COMMAND: frozenset({Role.ADMIN, Role.LIBRARIAN, Role.SECURITY}),
     Permission.EVENTS_READ: frozenset(STAFF),
+    Permission.CATALOG_READ: frozenset({Role.ADMIN, Role.LIBRARIAN, Role.KIOSK, Role.PATRON}),
+    Permission.CATALOG_WRITE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
+    Permission.PATRONS_READ: frozenset({Role.ADMIN, Role.LIBRARIAN}),
+    Permission.PATRONS_WRITE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
+    Permission.PATRONS_PRIVACY: frozenset({Role.ADMIN}),
+    Permission.REPORTS_READ: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.ACCOUNTS_MANAGE: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
 }
