@@ -1,4 +1,7 @@
-"""Translations: user-facing text lives in translations/<language>.json, never in code.
+"""Translations: user-facing text lives in translations/<language>/*.json, never in code.
+
+Each part of the dashboard keeps its own file (dashboard.json, catalog.json, ...); the
+files of a language are merged, and a key defined twice is an error.
 
 A page asks `t("key")`; a key missing from a language falls back to English, then to the
 key itself, so a missing translation shows up plainly instead of breaking the page.
@@ -20,7 +23,14 @@ COOKIE = "lang"
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    return json.loads((DIRECTORY / f"{language}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((DIRECTORY / language).glob("*.json")):
+        strings = json.loads(path.read_text(encoding="utf-8"))
+        twice = merged.keys() & strings.keys()
+        if twice:
+            raise ValueError(f"{path}: keys already defined elsewhere: {sorted(twice)}")
+        merged |= strings
+    return merged
 
 
 def translate(language: str, key: str, **values: object) -> str:
