@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from gateway.app import Gateway
 from hardware.sim.library import SimLibrary
@@ -56,3 +57,15 @@ def receive_until(ws, predicate, timeout: float = 15.0) -> dict:
         if predicate(message):
             return message
     raise AssertionError("the expected live message did not arrive")
+
+
+def stored_tag_reads(connection, wanted: int, timeout: float = 60.0) -> int:
+    """Tag reads in the database once `wanted` have arrived or the time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = connection.execute(
+            sa.text("SELECT count(*) FROM event WHERE kind = 'tag_read'")
+        ).scalar()
+        if stored >= wanted or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.2)

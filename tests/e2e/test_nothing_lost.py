@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from gateway.app import Gateway
 from hardware.sim.library import SimLibrary, book_tags
 from smartlib.wiring import gateway_settings
+from tests.e2e.conftest import stored_tag_reads
 from tests.processes import ServerProcess
 from tests.sites import demo_site
 
@@ -52,15 +53,9 @@ def test_ten_thousand_reads_survive_a_broker_restart_and_a_server_crash(
         while gateway.outbox.pending() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert gateway.outbox.pending() == 0, "events stuck in the gateway's outbox"
-        engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+        engine = sa.create_engine(database_url)
         with engine.connect() as connection:
-            while time.monotonic() < deadline:
-                stored = connection.execute(
-                    sa.text("SELECT count(*) FROM event WHERE kind = 'tag_read'")
-                ).scalar()
-                if stored >= READS:
-                    break
-                time.sleep(0.2)
+            stored = stored_tag_reads(connection, READS)
             distinct_tags = connection.execute(
                 sa.text(
                     "SELECT count(DISTINCT CAST(data AS TEXT)) FROM event WHERE kind = 'tag_read'"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from gateway.app import Gateway
 from hardware.sim.library import SimLibrary, book_tags
 from smartlib.wiring import gateway_settings
+from tests.e2e.conftest import stored_tag_reads
 from tests.processes import ServerProcess
 from tests.sites import demo_site
 
@@ -43,16 +43,9 @@ def test_two_servers_share_the_work_and_store_each_event_once(
         gateway.start()
         library.flood("pad-1", book_tags(READS, seed=99), rate=1000)
         assert library.wait_drained(60)
-        deadline = time.monotonic() + 60
         engine = sa.create_engine(pg_url)
         with engine.connect() as connection:
-            while time.monotonic() < deadline:
-                stored = connection.execute(
-                    sa.text("SELECT count(*) FROM event WHERE kind = 'tag_read'")
-                ).scalar()
-                if stored >= READS:
-                    break
-                time.sleep(0.2)
+            stored = stored_tag_reads(connection, READS)
         engine.dispose()
         assert stored == READS
         ingested = [server.metric("smartlib_events_ingested_total") for server in servers]
