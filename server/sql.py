@@ -20,10 +20,6 @@ def greatest(a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case((a > b, a), else_=b)
 
 
-def least(a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
-    return sa.case((a < b, a), else_=b)
-
-
 class UTCDateTime(sa.TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
 
