@@ -316,3 +316,51 @@ def account_add(
     finally:
         engine.dispose()
     typer.echo(f"created {chosen} account {username!r}")
+
+
+@app.command()
+def backup(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The backup file; FILE.json is written beside it.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Back up the server's database while it runs (SQLite backup API or pg_dump)."""
+    _use_config(config)
+    from server.config import ServerSettings
+    from smartlib.backup import BackupError, describe, progress_bar
+    from smartlib.backup import backup as take_backup
+
+    try:
+        with progress_bar("backing up") as progress:
+            manifest = take_backup(ServerSettings().database_url, out, progress=progress)
+    except (BackupError, OSError) as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"wrote {out} ({manifest.size:,} bytes, schema revision {manifest.revision})")
+    typer.echo("\n".join(describe(manifest.tables)))
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `smartlib backup`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the database holds now.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Restore a backup into the server's database (stop the servers first), then migrate."""
+    _use_config(config)
+    from server.config import ServerSettings
+    from smartlib.backup import BackupError, describe
+    from smartlib.backup import restore as load_backup
+
+    try:
+        result = load_backup(ServerSettings().database_url, file, force=force)
+    except (BackupError, OSError) as error:
+        typer.secho(f"error: {error}", fg="red", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(
+        f"restored {file} (schema revision {result.revision_in_backup}, now {result.revision_now})"
+    )
+    typer.echo("\n".join(describe(result.tables)))
