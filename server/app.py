@@ -19,6 +19,7 @@ from server.ingest import api as ingest_api
 from server.link import ServerLink
 from server.live import LiveHub
 from server.metrics import Metrics
+from server.patrons import api as patrons_api
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +56,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(auth_api.router)
     app.include_router(devices_api.router)
     app.include_router(ingest_api.router)
+    app.include_router(patrons_api.router)
     return app

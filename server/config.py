@@ -33,6 +33,8 @@ class ServerSettings(BaseSettings):
     command_retry_s: float = Field(default=2.0, gt=0)
     command_attempts: int = Field(default=5, ge=1)
     default_language: str = "en"
+    # how phone numbers without a country code are read (ISO 3166 region, e.g. "GB", "CN")
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
 
     @classmethod
     def settings_customise_sources(

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from server.auth.models import Account, AuditEntry, SignIn
 from server.devices.models import CommandRecord, Device, GatewayRecord
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
+from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
 
 metadata = SQLModel.metadata
 
@@ -17,6 +18,10 @@ __all__ = [
     "EventRecord",
     "GatewayRecord",
     "GatewayStream",
+    "Patron",
+    "PatronBlock",
+    "PatronCard",
+    "PatronCategory",
     "SignIn",
     "metadata",
 ]

@@ -41,6 +41,10 @@ SAMPLE = {
     "language": "en",
     "account_id": "1",
     "command_id": "00000000-0000-0000-0000-000000000000",
+    "patron_id": "1",
+    "block_id": "1",
+    "number": "1234",
+    "code": "adult",
 }
 
 

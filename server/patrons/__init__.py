@@ -1,0 +1,1 @@
+"""Patrons: who may borrow, their cards, categories, blocks, PINs and privacy rights."""
