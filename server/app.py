@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from server import ops
 from server.auth import api as auth_api
+from server.catalog import api as catalog_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
 from server.devices import api as devices_api
@@ -57,4 +58,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(devices_api.router)
     app.include_router(ingest_api.router)
     app.include_router(patrons_api.router)
+    app.include_router(catalog_api.router)
     return app

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from server.auth.models import Account, AuditEntry, SignIn
+from server.catalog.models import Item, Record, RecordIsbn
 from server.devices.models import CommandRecord, Device, GatewayRecord
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
 from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
@@ -18,10 +19,13 @@ __all__ = [
     "EventRecord",
     "GatewayRecord",
     "GatewayStream",
+    "Item",
     "Patron",
     "PatronBlock",
     "PatronCard",
     "PatronCategory",
+    "Record",
+    "RecordIsbn",
     "SignIn",
     "metadata",
 ]

@@ -25,7 +25,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Settings file (TOML, [server] and [gateway] tables).",
+        help="Settings file (TOML, with a server and a gateway table).",
         exists=True,
         dir_okay=False,
         envvar="SMARTLIB_CONFIG",
@@ -259,6 +259,32 @@ def broker_config(
             f"gateway {account.gateway} of site {account.site}: "
             f"SMARTLIB_MQTT_URL={written.url(account)}{note}"
         )
+
+
+@app.command("import")
+def import_records(
+    file: Annotated[Path, typer.Argument(help="MARC 21 (.mrc), MARCXML (.xml) or CSV file.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="marc, marcxml or csv (default: by name).")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Records per transaction.", min=1)] = 500,
+    workers: Annotated[int, typer.Option(help="Processes parsing records.", min=1)] = 1,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected records go (default FILE.rejects.csv).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import catalogue records and items; re-importing a file updates, never duplicates."""
+    _use_config(config)
+    from server.config import ServerSettings
+    from smartlib.importer import main
+
+    if not file.is_file():
+        typer.secho(f"error: {file} is not a file", fg="red", err=True)
+        raise typer.Exit(2)
+    url = ServerSettings().database_url
+    code = main(file, url, fmt=fmt, batch_size=batch, workers=workers, rejects_path=rejects)
+    raise typer.Exit(code)
 
 
 accounts = typer.Typer(help="Staff and device accounts.", no_args_is_help=True)

@@ -45,6 +45,8 @@ SAMPLE = {
     "block_id": "1",
     "number": "1234",
     "code": "adult",
+    "record_id": "1",
+    "item_id": "1",
 }
 
 

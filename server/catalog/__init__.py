@@ -1,0 +1,1 @@
+"""Catalogue: bibliographic records, their items (copies), import, search and intake."""
