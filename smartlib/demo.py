@@ -26,7 +26,11 @@ from hardware.catalogue import DEMO_SITE, dump_site, load_site
 from hardware.sim.library import book_tags, patron_cards
 from server.auth.permissions import Role
 from server.auth.service import ensure_account
+from server.catalog.service import create_record, item_by_barcode
+from server.catalog.shapes import ItemIn, RecordIn
 from server.db import make_engine, migrate
+from server.patrons.self_service import find_by_card
+from server.patrons.service import create_patron
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ def prepare(data_dir: Path, *, broker_url: str, host: str, port: int) -> Path:
             {"id": d.id, "kind": d.kind, "gateway": d.gateway, "zone": d.zone, "port": d.port}
             for d in site.devices
         ],
+        **_sample_library(data_dir, site.site),
         "patron_cards": patron_cards(50),
         "book_tags": [uid.hex().upper() for uid in book_tags(500)],
     }
@@ -106,6 +111,64 @@ def _staff_accounts(data_dir: Path) -> list[dict[str, str]]:
             staff.append({"username": username, "password": password, "role": role})
     engine.dispose()
     return staff
+
+
+PATRONS = [
+    ("Ada Lovelace", "adult"),
+    ("Lin Wei", "student"),
+    ("Sam Okafor", "child"),
+    ("Grace Hopper", "staff"),
+    ("王芳", "adult"),
+    ("Mateo Rossi", "adult"),
+]
+TITLES = [
+    "The Name of the Rose",
+    "Invisible Cities",
+    "Dream of the Red Chamber",
+    "A Brief History of Time",
+    "The Left Hand of Darkness",
+    "Things Fall Apart",
+    "One Hundred Years of Solitude",
+    "The Three-Body Problem",
+]
+
+
+def _sample_library(data_dir: Path, branch: str) -> dict[str, list[dict[str, str]]]:
+    """Patrons holding the simulator's cards, and books carrying its tags (made once)."""
+    engine = make_engine(f"sqlite:///{data_dir / 'smartlib.sqlite'}")
+    migrate(engine)
+    now = datetime.now(UTC)
+    patrons, items = [], []
+    with Session(engine) as session:
+        for (name, category), card in zip(PATRONS, patron_cards(50), strict=False):
+            pin = card[-4:].translate(str.maketrans("ABCDEF", "123456"))
+            if find_by_card(session, card) is None:
+                create_patron(
+                    session,
+                    name=name,
+                    category=category,
+                    home_branch=branch,
+                    cards=[card],
+                    pin=pin,
+                    actor="demo",
+                    now=now,
+                )
+            patrons.append({"name": name, "category": category, "card": card, "pin": pin})
+        for number, (title, tag) in enumerate(zip(TITLES, book_tags(500), strict=False)):
+            barcode = f"3100{number:04d}"
+            if item_by_barcode(session, barcode) is None:
+                item = ItemIn(
+                    barcode=barcode,
+                    rfid_tag=tag.hex(),
+                    home_branch=branch,
+                    zone="stacks",
+                    stack="A",
+                    shelf=str(number % 4 + 1),
+                )
+                create_record(session, RecordIn(title=title), [item], actor="demo", now=now)
+            items.append({"title": title, "barcode": barcode, "tag": tag.hex().upper()})
+    engine.dispose()
+    return {"patrons": patrons, "items": items}
 
 
 def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:

@@ -62,6 +62,9 @@ def test_the_demo_writes_what_a_person_needs_to_try_it(tmp_path) -> None:
     assert seed["dashboard"] == "http://127.0.0.1:8000/"
     assert {d["id"] for d in seed["devices"]} == {"pad-1", "card-1"}
     assert len(seed["patron_cards"]) == 50
+    assert {p["card"] for p in seed["patrons"]} <= set(seed["patron_cards"])
+    assert {i["tag"] for i in seed["items"]} <= set(seed["book_tags"])
+    assert all(len(p["pin"]) == 4 for p in seed["patrons"])
     assert "[server]" in config.read_text()
     assert (tmp_path / "site.yaml").exists()
 
