@@ -5,12 +5,28 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvicorn
+from playwright.sync_api import Page, sync_playwright
+from sqlmodel import Session
 
-from tests.services import Mosquitto, create_pg_database, drop_pg_database, postgres_available
+from server.auth.permissions import Role
+from server.auth.service import ensure_account
+from server.config import ServerSettings
+from smartlib.web import create_app
+from tests.services import (
+    Mosquitto,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    postgres_available,
+    wait_port,
+)
 
 
 @pytest.fixture
@@ -56,6 +72,44 @@ def chromium() -> str:
             pytest.fail("Chromium is required in CI (Debian package 'chromium')")
         pytest.skip("Chromium is not installed (Debian package 'chromium')")
     return path
+
+
+@pytest.fixture
+def page(chromium: str) -> Iterator[Page]:
+    """A fresh page in Debian's Chromium, driven by Playwright."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+BROWSER_PASSWORD = "a password for tests"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """The web app served by uvicorn on a free port, with librarian `lin` (BROWSER_PASSWORD)."""
+    port = free_port()
+    settings = ServerSettings(
+        database_url=f"sqlite:///{tmp_path / 'browser.sqlite'}", mqtt_url="mqtt://127.0.0.1:9"
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-site")
+    thread.start()
+    try:
+        wait_port(port, timeout=30)
+        while not server.started:
+            time.sleep(0.05)
+        with Session(app.state.engine) as session:
+            ensure_account(session, "lin", BROWSER_PASSWORD, Role.LIBRARIAN, datetime.now(UTC))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.services import free_port
 
@@ -59,17 +59,6 @@ def demo(tmp_path) -> Iterator[tuple[str, dict]]:
         if process.poll() is None:
             process.kill()
         log.close()
-
-
-@pytest.fixture
-def page(chromium: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 def sign_in(page: Page, demo: tuple[str, dict], role: str = "librarian") -> None:
