@@ -7,10 +7,9 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, delete, select
 
+from server.auth.hashing import hash_secret, needs_rehash, verify_secret
 from server.auth.models import Account, AuditEntry, SignIn
 from server.auth.permissions import Role
 
@@ -18,10 +17,6 @@ LOCK_AFTER = 5  # failed attempts in a row
 LOCK_FOR = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=12)
 MIN_PASSWORD = 10
-
-_hasher = PasswordHasher()
-# verified against when the username is unknown, so both cases take the same time
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class SignInRefused(Exception):
@@ -77,7 +72,7 @@ def create_account(
         username=username,
         display_name=display_name,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=hash_secret(password),
         created_at=now,
     )
     session.add(account)
@@ -123,7 +118,7 @@ def update_account(
     if password is not None:
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"password: use at least {MIN_PASSWORD} characters")
-        account.password_hash = _hasher.hash(password)
+        account.password_hash = hash_secret(password)
         changes["password"] = "changed"
     if unlock and (account.locked_until or account.failed_logins):
         account.locked_until, account.failed_logins = None, 0
@@ -140,14 +135,14 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> tu
     """A new session token for the account, or SignInRefused saying why."""
     account = session.exec(select(Account).where(Account.username == username)).first()
     if account is None:
-        _verify(_DUMMY_HASH, password)
+        verify_secret(None, password)  # as long as a wrong password takes
         raise SignInRefused("wrong username or password")
     if account.locked_until and account.locked_until > now:
         raise SignInRefused(
             f"too many failed attempts: locked until {account.locked_until:%H:%M} UTC; "
             "an administrator can unlock it"
         )
-    if not _verify(account.password_hash, password):
+    if not verify_secret(account.password_hash, password):
         account.failed_logins += 1
         if account.failed_logins >= LOCK_AFTER:
             account.locked_until = now + LOCK_FOR
@@ -166,8 +161,8 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> tu
     if not account.active:
         raise SignInRefused("this account is disabled")
     account.failed_logins, account.locked_until = 0, None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_secret(password)
     token = secrets.token_urlsafe(32)
     session.add(account)
     session.add(
@@ -216,10 +211,3 @@ def ensure_account(
         actor="system",
         now=now,
     )
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False

@@ -6,22 +6,18 @@ PIN guessed a few times an hour would otherwise fall within days.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from server.auth.hashing import hash_secret, needs_rehash, verify_secret
 from server.auth.service import audit
 from server.patrons import validation
 from server.patrons.models import Patron, PatronCard
-from server.patrons.service import hasher
 
 LOCK_AFTER = 5  # wrong PINs in a row
-# verified against when the card is unknown, so both answers take the same time
-_DUMMY_HASH = hasher.hash(secrets.token_hex(4))
 
 
 class PinOutcome(StrEnum):
@@ -67,7 +63,7 @@ def verify_pin(session: Session, card: str, pin: str, *, now: datetime) -> PinCh
     """Check a PIN typed at a kiosk; counts wrong ones and locks after LOCK_AFTER in a row."""
     patron = _holder(session, card, lock=True)
     if patron is None:
-        _matches(_DUMMY_HASH, pin)
+        verify_secret(None, pin)  # as long as a wrong PIN takes
         session.rollback()
         return PinCheck(PinOutcome.UNKNOWN_CARD)
     if patron.pin_locked_at is not None:
@@ -76,10 +72,10 @@ def verify_pin(session: Session, card: str, pin: str, *, now: datetime) -> PinCh
     if patron.pin_hash is None:
         session.rollback()
         return PinCheck(PinOutcome.NOT_SET, patron.id)
-    if _matches(patron.pin_hash, pin):
-        if patron.pin_failures or hasher.check_needs_rehash(patron.pin_hash):
+    if verify_secret(patron.pin_hash, pin):
+        if patron.pin_failures or needs_rehash(patron.pin_hash):
             patron.pin_failures = 0
-            patron.pin_hash = hasher.hash(pin)
+            patron.pin_hash = hash_secret(pin)
             session.add(patron)
         session.commit()
         return PinCheck(PinOutcome.ACCEPTED, patron.id)
@@ -99,10 +95,3 @@ def verify_pin(session: Session, card: str, pin: str, *, now: datetime) -> PinCh
     session.add(patron)
     session.commit()
     return PinCheck(outcome, patron.id, max(LOCK_AFTER - patron.pin_failures, 0))
-
-
-def _matches(pin_hash: str, pin: str) -> bool:
-    try:
-        return hasher.verify(pin_hash, pin)
-    except (VerificationError, InvalidHashError):
-        return False

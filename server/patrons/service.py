@@ -12,17 +12,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
+from server.auth.hashing import hash_secret
 from server.auth.service import audit
 from server.patrons import validation
 from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
 from server.patrons.rules import Block, Limits, blocks_of
 from server.patrons.validation import CardTaken, PatronInvalid
 
-hasher = PasswordHasher()
 MAX_PAGE = 100
 
 
@@ -136,7 +135,7 @@ def create_patron(
         home_branch=home_branch,
         registered_on=registered_on,
         expires_on=checked("expires_on", validation.expiry, expires_on, registered_on),
-        pin_hash=hasher.hash(checked("pin", validation.pin, pin)) if pin is not None else None,
+        pin_hash=hash_secret(checked("pin", validation.pin, pin)) if pin is not None else None,
         created_at=now,
         updated_at=now,
     )
@@ -204,7 +203,7 @@ def update_patron(
             changes[field] = [_shown(getattr(patron, field)), _shown(value)]
             setattr(patron, field, value)
     if fields.get("pin") is not None:
-        patron.pin_hash = hasher.hash(checked("pin", validation.pin, fields["pin"]))
+        patron.pin_hash = hash_secret(checked("pin", validation.pin, fields["pin"]))
         patron.pin_failures, patron.pin_locked_at = 0, None
         changes["pin"] = "changed"
     elif fields.get("unlock_pin") and (patron.pin_locked_at or patron.pin_failures):
