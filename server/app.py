@@ -58,5 +58,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(devices_api.router)
     app.include_router(ingest_api.router)
     app.include_router(patrons_api.router)
+    for refusal in patrons_api.REFUSALS:
+        app.add_exception_handler(refusal, patrons_api.answer_refusal)
     app.include_router(catalog_api.router)
     return app

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlmodel import Session
 
@@ -225,6 +226,11 @@ def refused(error: Exception) -> HTTPException:
 REFUSALS = (PatronInvalid, service.PatronNotFound, service.PatronConflict)
 
 
+async def answer_refusal(request: Request, error: Exception) -> Response:
+    """Registered on the app for REFUSALS, so routes let the service's refusals through."""
+    return await http_exception_handler(request, refused(error))
+
+
 def detail(session: Session, patron: Patron) -> PatronDetail:
     patron_id = patron.id or 0
     return PatronDetail(
@@ -268,25 +274,19 @@ def search(
 def create(
     form: PatronCreate, session: SessionDep, settings: SettingsDep, writer: Writer
 ) -> PatronDetail:
-    try:
-        patron = service.create_patron(
-            session,
-            **form.model_dump(),
-            actor=writer.username,
-            now=datetime.now(UTC),
-            phone_region=phone_region(settings),
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    patron = service.create_patron(
+        session,
+        **form.model_dump(),
+        actor=writer.username,
+        now=datetime.now(UTC),
+        phone_region=phone_region(settings),
+    )
     return detail(session, patron)
 
 
 @router.get("/patrons/{patron_id}", response_model=PatronDetail)
 def read(patron_id: int, session: SessionDep, _reader: Reader) -> PatronDetail:
-    try:
-        return detail(session, service.get_patron(session, patron_id))
-    except REFUSALS as error:
-        raise refused(error) from error
+    return detail(session, service.get_patron(session, patron_id))
 
 
 @router.patch("/patrons/{patron_id}", response_model=PatronDetail)
@@ -296,18 +296,15 @@ def update(
     fields = form.model_dump(exclude_unset=True)
     for required in ("name", "category", "home_branch", "expires_on"):
         if required in fields and fields[required] is None:
-            raise refused(PatronInvalid(required, f"{required} cannot be empty"))
-    try:
-        patron = service.update_patron(
-            session,
-            patron_id,
-            actor=writer.username,
-            now=datetime.now(UTC),
-            phone_region=phone_region(settings),
-            **fields,
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+            raise PatronInvalid(required, f"{required} cannot be empty")
+    patron = service.update_patron(
+        session,
+        patron_id,
+        actor=writer.username,
+        now=datetime.now(UTC),
+        phone_region=phone_region(settings),
+        **fields,
+    )
     return detail(session, patron)
 
 
@@ -315,12 +312,9 @@ def update(
     "/patrons/{patron_id}/cards", response_model=CardPublic, status_code=status.HTTP_201_CREATED
 )
 def add_card(patron_id: int, form: CardAdd, session: SessionDep, writer: Writer) -> PatronCard:
-    try:
-        return service.add_card(
-            session, patron_id, form.number, actor=writer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return service.add_card(
+        session, patron_id, form.number, actor=writer.username, now=datetime.now(UTC)
+    )
 
 
 @router.post("/patrons/{patron_id}/cards/{number}/retire", response_model=CardPublic)
@@ -328,12 +322,9 @@ def retire_card(
     patron_id: int, number: str, session: SessionDep, writer: Writer, form: CardRetire | None = None
 ) -> PatronCard:
     reason = (form or CardRetire()).reason
-    try:
-        return service.retire_card(
-            session, patron_id, number, reason, actor=writer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return service.retire_card(
+        session, patron_id, number, reason, actor=writer.username, now=datetime.now(UTC)
+    )
 
 
 @router.post(
@@ -342,44 +333,30 @@ def retire_card(
     status_code=status.HTTP_201_CREATED,
 )
 def add_block(patron_id: int, form: BlockAdd, session: SessionDep, writer: Writer) -> PatronBlock:
-    try:
-        return service.add_block(
-            session, patron_id, form.reason, actor=writer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return service.add_block(
+        session, patron_id, form.reason, actor=writer.username, now=datetime.now(UTC)
+    )
 
 
 @router.post("/patrons/{patron_id}/blocks/{block_id}/lift", response_model=ManualBlockPublic)
 def lift_block(patron_id: int, block_id: int, session: SessionDep, writer: Writer) -> PatronBlock:
-    try:
-        return service.lift_block(
-            session, patron_id, block_id, actor=writer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return service.lift_block(
+        session, patron_id, block_id, actor=writer.username, now=datetime.now(UTC)
+    )
 
 
 @router.get("/patrons/{patron_id}/export", response_model=PatronExport)
 def export(patron_id: int, session: SessionDep, officer: Privacy) -> dict[str, Any]:
     """Everything held on the patron, for a subject access request."""
-    try:
-        return privacy.export_patron(
-            session, patron_id, actor=officer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return privacy.export_patron(session, patron_id, actor=officer.username, now=datetime.now(UTC))
 
 
 @router.post("/patrons/{patron_id}/anonymise", response_model=PatronPublic)
 def anonymise(patron_id: int, session: SessionDep, officer: Privacy) -> PatronPublic:
     """Erase the patron's personal data; the anonymous row stays for statistics."""
-    try:
-        patron = privacy.anonymise_patron(
-            session, patron_id, actor=officer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    patron = privacy.anonymise_patron(
+        session, patron_id, actor=officer.username, now=datetime.now(UTC)
+    )
     return PatronPublic.of(patron)
 
 
@@ -392,12 +369,9 @@ def list_categories(session: SessionDep, _reader: Reader) -> list[PatronCategory
     "/patron-categories", response_model=CategoryPublic, status_code=status.HTTP_201_CREATED
 )
 def create_category(form: CategoryCreate, session: SessionDep, writer: Writer) -> PatronCategory:
-    try:
-        return categories.create_category(
-            session, **form.model_dump(), actor=writer.username, now=datetime.now(UTC)
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return categories.create_category(
+        session, **form.model_dump(), actor=writer.username, now=datetime.now(UTC)
+    )
 
 
 @router.patch("/patron-categories/{code}", response_model=CategoryPublic)
@@ -405,9 +379,6 @@ def update_category(
     code: str, form: CategoryUpdate, session: SessionDep, writer: Writer
 ) -> PatronCategory:
     fields = {k: v for k, v in form.model_dump(exclude_unset=True).items() if v is not None}
-    try:
-        return categories.update_category(
-            session, code, actor=writer.username, now=datetime.now(UTC), **fields
-        )
-    except REFUSALS as error:
-        raise refused(error) from error
+    return categories.update_category(
+        session, code, actor=writer.username, now=datetime.now(UTC), **fields
+    )
