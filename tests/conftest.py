@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.auth.permissions import Role
 from server.auth.service import ensure_account
 from server.config import ServerSettings
+from server.db import make_engine, migrate
 from smartlib.web import create_app
 from tests.services import (
     Mosquitto,
@@ -46,6 +48,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = _pg_database()
     yield url
     drop_pg_database(url)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database, once on SQLite and once on PostgreSQL."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
 
 
 @pytest.fixture

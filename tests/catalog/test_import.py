@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from sqlmodel import Session, func, select
 from server.auth.models import AuditEntry
 from server.catalog import service
 from server.catalog.models import Item, Record
-from server.db import make_engine, migrate
 from smartlib.importer import import_file
 from tests.catalog.marcdata import (
     book,
@@ -26,14 +24,6 @@ from tests.catalog.marcdata import (
 )
 
 SF = b"\x1f"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def count(engine: Engine, table: type) -> int:

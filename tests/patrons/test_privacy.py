@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,21 +10,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from server.auth.models import AuditEntry
-from server.db import make_engine, migrate
 from server.patrons import privacy, service
 from server.patrons.models import Patron, PatronBlock, PatronCard
 from server.patrons.self_service import find_by_card
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def ada_and_grace(session: Session) -> tuple[Patron, Patron]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,7 +9,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from server.auth.models import AuditEntry
-from server.db import make_engine, migrate
 from server.patrons import categories, service
 from server.patrons.models import Patron, PatronCard, PatronCategory
 from server.patrons.rules import BlockKind
@@ -18,15 +16,6 @@ from server.patrons.self_service import LOCK_AFTER, PinOutcome, find_by_card, ve
 from server.patrons.validation import CardTaken, PatronInvalid
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def register(session: Session, name: str = "Ada Lovelace", **fields) -> Patron:

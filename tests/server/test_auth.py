@@ -10,18 +10,8 @@ from sqlmodel import Session, select
 from server.auth import service
 from server.auth.models import Account, AuditEntry, SignIn
 from server.auth.permissions import Role
-from server.db import make_engine, migrate
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def session(database_url: str):
-    engine = make_engine(database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def now() -> datetime:

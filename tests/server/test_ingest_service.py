@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
@@ -15,14 +14,6 @@ from server.devices.models import CommandRecord, CommandState, Device
 from server.devices.service import queue_command
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
 from server.ingest.service import Message, apply_messages
-
-
-@pytest.fixture
-def engine(database_url: str):
-    engine = make_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def message(event: c.Event) -> Message:
