@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 from server.auth.models import AuditEntry
 from server.auth.service import audit
 from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
-from server.patrons.service import PatronConflict, blocks_rows, cards_of, get_patron
+from server.patrons.service import PatronConflict, blocks_rows, cards_of, get_patron, reindex
 
 FORMAT = "smartlib.patron-export/1"
 PERSONAL = ["name", "email", "phone", "birth_date", "pin", "cards", "blocks", "registered_on"]
@@ -80,6 +80,7 @@ def anonymise_patron(session: Session, patron_id: int, *, actor: str, now: datet
     patron.registered_on = date(patron.registered_on.year, 1, 1)
     patron.anonymised_at = patron.updated_at = now
     session.add(patron)
+    reindex(session, patron)
     for entry in _audit_about(session, patron_id):
         if entry.changes:
             entry.changes = {field: "erased" for field in entry.changes}

@@ -12,12 +12,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
 from server.auth.hashing import hash_secret
 from server.auth.service import audit
-from server.patrons import validation
+from server.patrons import search, validation
 from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
 from server.patrons.rules import Block, Limits, blocks_of
 from server.patrons.validation import CardTaken, PatronInvalid
@@ -90,6 +91,16 @@ def _commit_cards(session: Session) -> None:
         raise CardTaken("cards", "that card number was just issued to another patron") from error
 
 
+def reindex(session: Session, patron: Patron) -> None:
+    """Bring the patron's row in the search index up to date, in the same transaction."""
+    assert patron.id is not None
+    connection = session.connection()
+    if patron.anonymised_at is not None:
+        search.forget(connection, [patron.id])
+    else:
+        search.index(connection, [search.Entry(patron.id, patron.name, patron.email, patron.phone)])
+
+
 def get_patron(session: Session, patron_id: int) -> Patron:
     patron = session.get(Patron, patron_id)
     if patron is None:
@@ -142,6 +153,7 @@ def create_patron(
     _check_cards_free(session, numbers)
     session.add(patron)
     session.flush()
+    reindex(session, patron)
     for number in numbers:
         session.add(PatronCard(patron_id=patron.id, number=number, issued_at=now))
     changes: dict[str, Any] = {
@@ -212,6 +224,8 @@ def update_patron(
     if changes:
         patron.updated_at = now
         session.add(patron)
+        if changes.keys() & {"name", "email", "phone"}:
+            reindex(session, patron)
         audit(session, actor, "patron.changed", "patron", patron.id, changes, now=now)
         session.commit()
         session.refresh(patron)
@@ -344,18 +358,17 @@ def search_patrons(
     per_page: int = 25,
     include_anonymised: bool = False,
 ) -> PatronPage:
-    """Patrons whose name or email contains `text`, or who hold the card numbered `text`."""
+    """Patrons with every word of `text` in their name or contact, or holding card `text`."""
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PAGE)
     query = select(Patron)
     if not include_anonymised:
         query = query.where(col(Patron.anonymised_at).is_(None))
     text = " ".join(text.split())
     if text:
-        needle = f"%{text.lower()}%"
-        matches = [
-            func.lower(col(Patron.name)).like(needle),
-            func.lower(col(Patron.email)).like(needle),
-        ]
+        matches = []
+        words = search.matching(session.get_bind().dialect.name, text)
+        if words is not None:
+            matches.append(col(Patron.id).in_(words))
         try:
             number = validation.card(text)
         except ValueError:
@@ -363,7 +376,7 @@ def search_patrons(
         else:
             holder = select(PatronCard.patron_id).where(PatronCard.number == number)
             matches.append(col(Patron.id).in_(holder))
-        query = query.where(or_(*matches))
+        query = query.where(or_(*matches) if matches else sa.false())
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(
         query.order_by(col(Patron.name), col(Patron.id))
