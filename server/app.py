@@ -21,6 +21,7 @@ from server.link import ServerLink
 from server.live import LiveHub
 from server.metrics import Metrics
 from server.patrons import api as patrons_api
+from server.reports import api as reports_api
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +62,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for refusal in patrons_api.REFUSALS:
         app.add_exception_handler(refusal, patrons_api.answer_refusal)
     app.include_router(catalog_api.router)
+    app.include_router(reports_api.router)
     return app

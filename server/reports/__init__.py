@@ -1,0 +1,1 @@
+"""Reports context: figures for librarians, counted by the database, as JSON and CSV."""
