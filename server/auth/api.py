@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, Field
-from sqlmodel import col, select
+from pydantic import AwareDatetime, BaseModel, Field
 
 from server.auth import service
 from server.auth.deps import COOKIE, SignedIn, requires, token_of
@@ -96,7 +95,7 @@ def me(account: SignedIn) -> Account:
 
 @router.get("/accounts", response_model=list[AccountPublic])
 def accounts(session: SessionDep, _admin: Admin) -> list[Account]:
-    return list(session.exec(select(Account).order_by(Account.username)).all())
+    return service.list_accounts(session)
 
 
 @router.post("/accounts", response_model=AccountPublic, status_code=status.HTTP_201_CREATED)
@@ -119,26 +118,38 @@ def create_account(form: AccountCreate, session: SessionDep, admin: Admin) -> Ac
 def update_account(
     account_id: int, form: AccountUpdate, session: SessionDep, admin: Admin
 ) -> Account:
-    account = session.get(Account, account_id)
-    if account is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
-    return service.update_account(
-        session,
-        account,
-        actor=admin.username,
-        now=datetime.now(UTC),
-        **form.model_dump(exclude_unset=True),
-    )
+    try:
+        return service.update_account(
+            session,
+            service.get_account(session, account_id),
+            actor=admin.username,
+            now=datetime.now(UTC),
+            **form.model_dump(exclude_unset=True),
+        )
+    except service.AccountNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
+    except service.AccountError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
 
 
 @router.get("/audit", response_model=list[AuditPublic])
 def audit_log(
     session: SessionDep,
     _auditor: Annotated[Account, Depends(requires(Permission.AUDIT_READ))],
-    limit: int = Query(100, ge=1, le=1000),
+    limit: int = Query(100, ge=1, le=service.MAX_AUDIT_PAGE),
     entity: str | None = Query(None, max_length=64),
+    entity_id: str | None = Query(None, max_length=128),
+    actor: str | None = Query(None, max_length=64),
+    since: AwareDatetime | None = None,
+    before: AwareDatetime | None = None,
 ) -> list[AuditEntry]:
-    query = select(AuditEntry).order_by(col(AuditEntry.id).desc())
-    if entity:
-        query = query.where(AuditEntry.entity == entity)
-    return list(session.exec(query.limit(limit)).all())
+    """Newest first; `since` is inclusive, `before` exclusive."""
+    return service.audit_log(
+        session,
+        actor=actor,
+        entity=entity,
+        entity_id=entity_id,
+        since=since,
+        before=before,
+        per_page=limit,
+    ).entries

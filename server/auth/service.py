@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from server.auth.hashing import hash_secret, needs_rehash, verify_secret
 from server.auth.models import Account, AuditEntry, SignIn
@@ -17,6 +18,7 @@ LOCK_AFTER = 5  # failed attempts in a row
 LOCK_FOR = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=12)
 MIN_PASSWORD = 10
+MAX_AUDIT_PAGE = 1000
 
 
 class SignInRefused(Exception):
@@ -24,7 +26,25 @@ class SignInRefused(Exception):
 
 
 class AccountError(ValueError):
-    """An account change that cannot be made; the message says why."""
+    """An account change that cannot be made; the message names the field and says why."""
+
+
+class AccountNotFound(LookupError):
+    """No account with that id."""
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit log, newest first, and how many entries match in all."""
+
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
 def _token_hash(token: str) -> str:
@@ -52,6 +72,51 @@ def audit(
             changes=changes or {},
         )
     )
+
+
+def audit_log(
+    session: Session,
+    *,
+    actor: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> AuditPage:
+    """The entries matching every filter given, newest first; `before` is exclusive."""
+    per_page = max(1, min(per_page, MAX_AUDIT_PAGE))
+    page = max(page, 1)
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if before is not None:
+        query = query.where(col(AuditEntry.at) < before)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    entries = session.exec(
+        query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return AuditPage(list(entries), total, page, per_page)
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.exec(select(Account).order_by(Account.username)).all())
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise AccountNotFound(f"no account {account_id}")
+    return account
 
 
 def create_account(
@@ -103,6 +168,10 @@ def update_account(
     password: str | None = None,
     unlock: bool = False,
 ) -> Account:
+    """Change what is given, in one audited step; the last active admin stays one."""
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise AccountError(f"password: use at least {MIN_PASSWORD} characters")
+    _keep_an_admin(session, account, role=role, active=active)
     changes: dict[str, Any] = {}
     if role is not None and role != account.role:
         changes["role"] = [account.role, str(role)]
@@ -116,8 +185,6 @@ def update_account(
         changes["display_name"] = [account.display_name, display_name]
         account.display_name = display_name
     if password is not None:
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"password: use at least {MIN_PASSWORD} characters")
         account.password_hash = hash_secret(password)
         changes["password"] = "changed"
     if unlock and (account.locked_until or account.failed_logins):
@@ -129,6 +196,26 @@ def update_account(
         session.commit()
         session.refresh(account)
     return account
+
+
+def _keep_an_admin(
+    session: Session, account: Account, *, role: Role | None, active: bool | None
+) -> None:
+    # without an active admin nobody could manage accounts or unlock one again
+    if account.role != Role.ADMIN or not account.active:
+        return
+    demoted = role is not None and role != Role.ADMIN
+    disabled = active is False
+    if not (demoted or disabled):
+        return
+    others = session.exec(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.role == Role.ADMIN, col(Account.active), col(Account.id) != account.id)
+    ).one()
+    if others == 0:
+        field = "role" if demoted else "active"
+        raise AccountError(f"{field}: this is the last active administrator account")
 
 
 def sign_in(session: Session, username: str, password: str, now: datetime) -> tuple[str, Account]:
