@@ -1,0 +1,1 @@
+"""Circulation: loans, returns, renewals, holds and fines, and the rules they follow."""
