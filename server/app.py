@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from server import ops
 from server.auth import api as auth_api
 from server.catalog import api as catalog_api
+from server.circulation import api as circulation_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
 from server.devices import api as devices_api
@@ -61,6 +62,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(patrons_api.router)
     for refusal in patrons_api.REFUSALS:
         app.add_exception_handler(refusal, patrons_api.answer_refusal)
+    app.include_router(circulation_api.router)
+    for refusal in circulation_api.REFUSALS:
+        app.add_exception_handler(refusal, circulation_api.answer_refusal)
     app.include_router(catalog_api.router)
     app.include_router(reports_api.router)
     return app

@@ -190,7 +190,7 @@ def new_items(
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PAGE)
     query = _new_items_query(since, until)
     total = session.exec(select(func.count()).where(*_added_in(since, until))).one()
-    rows = session.execute(
+    rows = session.exec(
         query.order_by(col(Item.created_at).desc(), col(Item.id).desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -201,7 +201,7 @@ def new_items(
 def each_new_item(session: Session, since: date, until: date) -> Iterator[NewItem]:
     """Every item added in the window, oldest first, fetched a batch at a time for export."""
     query = _new_items_query(since, until).order_by(col(Item.created_at), col(Item.id))
-    result = session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+    result = session.exec(query.execution_options(yield_per=EXPORT_BATCH))
     for row in result:
         yield NewItem(*row)
 
@@ -219,7 +219,7 @@ def patrons(session: Session, today: date) -> Patrons:
     def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    found = session.execute(
+    found = session.exec(
         sa.select(
             col(Patron.category),
             col(Patron.home_branch),
