@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,6 +36,25 @@ class ServerSettings(BaseSettings):
     default_language: str = "en"
     # how phone numbers without a country code are read (ISO 3166 region, e.g. "GB", "CN")
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    # the library's time zone (IANA name): loans fall due at the end of a local open day
+    timezone: str = "UTC"
+    # the branch this server's desks and kiosks lend at, unless a request names another
+    branch: Name = "main"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Oslo)"
+            ) from error
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def settings_customise_sources(

@@ -167,7 +167,7 @@ class ServerLink:
             self.metrics.rejected.inc(len(result.rejected))
             for topic, reason in result.rejected[:3]:
                 log.warning("dead-lettered a message on %s: %s", topic, reason)
-        self._publish_live(result.live)
+        self.publish_live(result.live)
         return True
 
     def _store(self, messages: list[Message], now: datetime) -> IngestResult:
@@ -188,7 +188,8 @@ class ServerLink:
         log.error("could not store %d message(s), will retry: %s", count, error)
         return False
 
-    def _publish_live(self, messages: list[dict[str, Any]]) -> None:
+    def publish_live(self, messages: list[dict[str, Any]]) -> None:
+        """To this server's live clients at once, and through the broker to the others'."""
         if not messages:
             return
         texts = [json.dumps(m, separators=(",", ":"), default=str) for m in messages]
@@ -227,7 +228,7 @@ class ServerLink:
                         retry_after=retry,
                         attempts=self.settings.command_attempts,
                     )
-                self._publish_live(live)
+                self.publish_live(live)
             except SQLAlchemyError as error:
                 log.error("command dispatch failed, will retry: %s", error)
                 time.sleep(1)

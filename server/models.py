@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from server.auth.models import Account, AuditEntry, SignIn
 from server.catalog.models import Item, Record, RecordIsbn
+from server.circulation.models import ClosedDay, ClosedWeekday, Fee, Hold, Loan, LoanRuleRow
 from server.devices.models import CommandRecord, Device, GatewayRecord
 from server.ingest.models import DeadLetter, EventRecord, GatewayStream
 from server.patrons.models import Patron, PatronBlock, PatronCard, PatronCategory
@@ -13,13 +14,19 @@ metadata = SQLModel.metadata
 __all__ = [
     "Account",
     "AuditEntry",
+    "ClosedDay",
+    "ClosedWeekday",
     "CommandRecord",
     "DeadLetter",
     "Device",
     "EventRecord",
+    "Fee",
     "GatewayRecord",
     "GatewayStream",
+    "Hold",
     "Item",
+    "Loan",
+    "LoanRuleRow",
     "Patron",
     "PatronBlock",
     "PatronCard",

@@ -18,6 +18,8 @@ class Account(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True)
     display_name: str = Field(default="", max_length=120)
     role: str = Field(max_length=16)
+    # a patron's own account (role patron), made when they first sign in with card and PIN
+    patron_id: int | None = Field(default=None, foreign_key="patron.id", unique=True)
     password_hash: str = Field(max_length=200)
     active: bool = True
     failed_logins: int = 0

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     PATRONS_READ = "patrons.read"
     PATRONS_WRITE = "patrons.write"  # create and change patrons, set and lift blocks
     PATRONS_PRIVACY = "patrons.privacy"  # export everything held on a patron, erase one
+    CIRCULATE = "circulation.circulate"  # check out, check in, renew at a desk or kiosk
+    CIRCULATION_OVERRIDE = "circulation.override"  # lend despite a refusal, with a reason
     REPORTS_READ = "reports.read"
     ACCOUNTS_MANAGE = "accounts.manage"  # create, change, unlock and disable accounts
     AUDIT_READ = "audit.read"
@@ -43,6 +45,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATRONS_READ: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.PATRONS_WRITE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.PATRONS_PRIVACY: frozenset({Role.ADMIN}),
+    Permission.CIRCULATE: frozenset({Role.ADMIN, Role.LIBRARIAN, Role.KIOSK}),
+    Permission.CIRCULATION_OVERRIDE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.REPORTS_READ: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.ACCOUNTS_MANAGE: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),

@@ -46,6 +46,8 @@ class Item(SQLModel, table=True):
     """One copy: its barcode and RFID tag, where it is shelved, and whether it is there."""
 
     __tablename__ = "item"
+    # what the collection report groups by
+    __table_args__ = (sa.Index("ix_item_branch_type_status", "home_branch", "item_type", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     record_id: int = Field(foreign_key="bib_record.id", index=True, ondelete="CASCADE")
@@ -59,5 +61,5 @@ class Item(SQLModel, table=True):
     item_type: str = Field(default="book", max_length=32)
     status: str = Field(default="available", max_length=16, index=True)
     parts: int = 1
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)  # new items reports
     updated_at: datetime = Field(sa_type=UTCDateTime)
