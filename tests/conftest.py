@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -104,6 +105,31 @@ def page(chromium: str) -> Iterator[Page]:
 
 
 BROWSER_PASSWORD = "a password for tests"
+API_PASSWORD = "a password for tests"
+
+
+class ApiClient(TestClient):
+    """The app on a test database, signed in as librarian `lin`; `as_role` for the others."""
+
+    def as_role(self, role: Role) -> dict[str, str]:
+        """Headers of a fresh account of `role` (made on first use)."""
+        username = f"test-{role.value}"
+        with Session(self.app.state.engine) as session:  # type: ignore[attr-defined]
+            ensure_account(session, username, API_PASSWORD, role, datetime.now(UTC))
+        answer = self.post(
+            "/api/auth/sign-in", json={"username": username, "password": API_PASSWORD}
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[ApiClient]:
+    """The whole app over HTTP on SQLite and PostgreSQL; no broker (the link keeps retrying)."""
+    settings = ServerSettings(database_url=database_url, mqtt_url="mqtt://127.0.0.1:9")
+    with ApiClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.headers.update(client.as_role(Role.LIBRARIAN))
+        yield client
 
 
 @pytest.fixture

@@ -280,12 +280,18 @@ def checkout(
         session.rollback()
         raise CirculationRefused("checkout", decision.reasons)
     calendar = calendars(session, desk.now.astimezone(desk.tz).date()).of(desk.branch)
+    # an item not for loan lent by override goes for the patron's usual period
+    rule = (
+        matched.rule
+        if matched.rule.for_loan
+        else matrix.rule_for(desk.branch, patron.category, ANY)
+    )
     loan = Loan(
         item_id=item.id,
         patron_id=patron.id,
         branch=desk.branch,
         checked_out_at=desk.now,
-        due_at=due_date(desk.now, matched.rule, calendar, desk.tz),
+        due_at=due_date(desk.now, rule, calendar, desk.tz),
     )
     if open_loan is not None:  # staff overrode "already on loan": the old loan ends here
         open_loan.returned_at, open_loan.state = desk.now, "returned"
