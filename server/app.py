@@ -66,5 +66,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for refusal in circulation_api.REFUSALS:
         app.add_exception_handler(refusal, circulation_api.answer_refusal)
     app.include_router(catalog_api.router)
+    for refusal in catalog_api.REFUSALS:
+        app.add_exception_handler(refusal, catalog_api.answer_refusal)
     app.include_router(reports_api.router)
     return app

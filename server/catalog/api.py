@@ -1,19 +1,24 @@
-"""HTTP routes of the catalogue: search, records and items, and intake scans."""
+"""HTTP routes of the catalogue: search, records and items, and intake scans.
+
+The service's refusals (REFUSALS) reach the client through one app-level handler,
+`answer_refusal`: unknown id 404, duplicate 409, a rule broken 422 naming the field.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.auth.deps import requires
 from server.auth.models import Account
 from server.auth.permissions import Permission
 from server.catalog import service
 from server.catalog.models import Item
-from server.catalog.shapes import ItemIn, ItemStatus, RecordIn, reason_of
+from server.catalog.shapes import ItemIn, ItemStatus, RecordIn
 from server.deps import SessionDep
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -128,9 +133,15 @@ def refused(error: Exception) -> HTTPException:
         return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
     if isinstance(error, service.CatalogConflict):
         return HTTPException(status.HTTP_409_CONFLICT, str(error))
-    if isinstance(error, ValidationError | ValueError):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, reason_of(error))
-    raise error
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+
+REFUSALS = (service.RecordNotFound, service.CatalogConflict, service.CatalogInvalid)
+
+
+async def answer_refusal(request: Request, error: Exception) -> Response:
+    """Registered on the app for REFUSALS, so routes let the service's refusals through."""
+    return await http_exception_handler(request, refused(error))
 
 
 def record_public(detail: service.RecordDetail) -> RecordPublic:
@@ -169,41 +180,32 @@ def search(
 
 @router.post("/records", response_model=RecordPublic, status_code=status.HTTP_201_CREATED)
 def create_record(form: RecordCreate, session: SessionDep, account: Writer) -> RecordPublic:
-    try:
-        detail = service.create_record(
-            session,
-            RecordIn.model_validate(form.model_dump(exclude={"items"})),
-            form.items,
-            actor=account.username,
-            now=datetime.now(UTC),
-        )
-    except service.CatalogConflict as error:
-        raise refused(error) from error
+    detail = service.create_record(
+        session,
+        RecordIn.model_validate(form.model_dump(exclude={"items"})),
+        form.items,
+        actor=account.username,
+        now=datetime.now(UTC),
+    )
     return record_public(detail)
 
 
 @router.get("/records/{record_id}", response_model=RecordPublic, dependencies=READ)
 def record(record_id: int, session: SessionDep) -> RecordPublic:
-    try:
-        return record_public(service.get_record(session, record_id))
-    except service.RecordNotFound as error:
-        raise refused(error) from error
+    return record_public(service.get_record(session, record_id))
 
 
 @router.patch("/records/{record_id}", response_model=RecordPublic)
 def update_record(
     record_id: int, form: RecordUpdate, session: SessionDep, account: Writer
 ) -> RecordPublic:
-    try:
-        detail = service.update_record(
-            session,
-            record_id,
-            form.model_dump(exclude_unset=True),
-            actor=account.username,
-            now=datetime.now(UTC),
-        )
-    except (service.RecordNotFound, service.CatalogConflict, ValidationError) as error:
-        raise refused(error) from error
+    detail = service.update_record(
+        session,
+        record_id,
+        form.model_dump(exclude_unset=True),
+        actor=account.username,
+        now=datetime.now(UTC),
+    )
     return record_public(detail)
 
 
@@ -211,12 +213,7 @@ def update_record(
     "/records/{record_id}/items", response_model=ItemPublic, status_code=status.HTTP_201_CREATED
 )
 def add_item(record_id: int, form: ItemCreate, session: SessionDep, account: Writer) -> Item:
-    try:
-        return service.add_item(
-            session, record_id, form, actor=account.username, now=datetime.now(UTC)
-        )
-    except (service.RecordNotFound, service.CatalogConflict) as error:
-        raise refused(error) from error
+    return service.add_item(session, record_id, form, actor=account.username, now=datetime.now(UTC))
 
 
 @router.get("/items", response_model=list[ItemPublic], dependencies=READ)
@@ -229,24 +226,18 @@ def items_by_barcode(
 
 @router.get("/items/{item_id}", response_model=ItemPublic, dependencies=READ)
 def item(item_id: int, session: SessionDep) -> Item:
-    try:
-        return service.get_item(session, item_id)
-    except service.RecordNotFound as error:
-        raise refused(error) from error
+    return service.get_item(session, item_id)
 
 
 @router.patch("/items/{item_id}", response_model=ItemPublic)
 def update_item(item_id: int, form: ItemUpdate, session: SessionDep, account: Writer) -> Item:
-    try:
-        return service.update_item(
-            session,
-            item_id,
-            form.model_dump(exclude_unset=True),
-            actor=account.username,
-            now=datetime.now(UTC),
-        )
-    except (service.RecordNotFound, service.CatalogConflict, ValidationError) as error:
-        raise refused(error) from error
+    return service.update_item(
+        session,
+        item_id,
+        form.model_dump(exclude_unset=True),
+        actor=account.username,
+        now=datetime.now(UTC),
+    )
 
 
 @router.get("/scan", response_model=ScanPublic, dependencies=READ)

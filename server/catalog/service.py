@@ -9,20 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from server.auth.service import audit
 from server.catalog import isbn, search
 from server.catalog.models import Item, Record, RecordIsbn
-from server.catalog.shapes import ItemIn, ItemStatus, RecordIn
+from server.catalog.shapes import ItemIn, ItemStatus, RecordIn, reason_of
 
 MAX_PAGE = 100
 RECORD_FIELDS = ("control_number", "title", "authors", "publisher", "year", "subjects")
 RECORD_FIELDS += ("language", "call_number")
 ITEM_FIELDS = tuple(ItemIn.model_fields)
+Shape = TypeVar("Shape", RecordIn, ItemIn)
 
 
 class RecordNotFound(LookupError):
@@ -31,6 +33,10 @@ class RecordNotFound(LookupError):
 
 class CatalogConflict(Exception):
     """The change would make a duplicate (control number, ISBN, barcode or tag)."""
+
+
+class CatalogInvalid(ValueError):
+    """A change the record's or item's rules refuse; the message names each field."""
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,12 @@ def create_record(
 def update_record(
     session: Session, record_id: int, changes: dict[str, Any], *, actor: str, now: datetime
 ) -> RecordDetail:
-    """Apply the given fields (already validated by RecordIn's rules)."""
+    """Apply the given fields; the record they make must pass RecordIn's rules."""
     current = get_record(session, record_id)
     record = current.record
-    merged = RecordIn.model_validate(
-        {**record.model_dump(include=set(RECORD_FIELDS)), "isbns": current.isbns, **changes}
+    merged = _valid(
+        RecordIn,
+        {**record.model_dump(include=set(RECORD_FIELDS)), "isbns": current.isbns, **changes},
     )
     _refuse_duplicates(session, merged, [], record_id=record_id)
     diff: dict[str, Any] = {}
@@ -172,7 +179,7 @@ def update_item(
     session: Session, item_id: int, changes: dict[str, Any], *, actor: str, now: datetime
 ) -> Item:
     item = get_item(session, item_id)
-    merged = ItemIn.model_validate({**item.model_dump(include=set(ITEM_FIELDS)), **changes})
+    merged = _valid(ItemIn, {**item.model_dump(include=set(ITEM_FIELDS)), **changes})
     _refuse_item_duplicates(session, [merged], item_id=item_id)
     diff: dict[str, Any] = {}
     for name in ITEM_FIELDS:
@@ -255,6 +262,13 @@ def document_of(session: Session, record: Record) -> search.Document:
         isbns_of(session, record.id),
         list(barcodes),
     )
+
+
+def _valid(shape: type[Shape], values: dict[str, Any]) -> Shape:
+    try:
+        return shape.model_validate(values)
+    except ValidationError as error:
+        raise CatalogInvalid(reason_of(error)) from error
 
 
 def _commit(session: Session, record_id: int) -> None:
