@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from dashboard import catalog, pages, patrons, reports
+from dashboard import accounts, audit, catalog, pages, patrons, reports
 
 STATIC = Path(__file__).parent / "static"
 
@@ -22,6 +22,8 @@ def install(app: FastAPI) -> None:
     app.include_router(patrons.router)
     app.include_router(catalog.router)
     app.include_router(reports.router)
+    app.include_router(accounts.router)
+    app.include_router(audit.router)
 
     @app.exception_handler(HTTPException)
     async def pages_sign_in_first(request: Request, error: HTTPException) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from server.auth import service as auth
 from server.auth.deps import COOKIE as SESSION_COOKIE
 from server.auth.deps import requires, token_of
 from server.auth.models import Account
-from server.auth.permissions import Permission
+from server.auth.permissions import Permission, Role, allowed
 from server.deps import SessionDep
 from server.devices import service as devices
 from server.ingest.api import recent_events
@@ -26,6 +27,15 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
 DevicesReader = Annotated[Account, Depends(requires(Permission.DEVICES_READ))]
+
+
+def may(account: Account | None) -> Callable[[str], bool]:
+    """For templates: `may("audit.read")`, whether the signed-in account holds a permission."""
+
+    def check(permission: str) -> bool:
+        return account is not None and allowed(Role(account.role), Permission(permission))
+
+    return check
 
 
 def render(
@@ -44,6 +54,7 @@ def render(
             "lang": language,
             "languages": LANGUAGES,
             "account": account,
+            "may": may(account),
             "t": lambda key, **values: translate(language, key, **values),
             "strings_json": json.dumps(catalogue(language), ensure_ascii=False),
             **context,
