@@ -14,6 +14,7 @@ from server import ops
 from server.auth import api as auth_api
 from server.catalog import api as catalog_api
 from server.circulation import api as circulation_api
+from server.circulation import portal_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
 from server.devices import api as devices_api
@@ -65,6 +66,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(circulation_api.router)
     for refusal in circulation_api.REFUSALS:
         app.add_exception_handler(refusal, circulation_api.answer_refusal)
+    app.include_router(portal_api.router)
     app.include_router(catalog_api.router)
     for refusal in catalog_api.REFUSALS:
         app.add_exception_handler(refusal, catalog_api.answer_refusal)

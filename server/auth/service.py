@@ -18,6 +18,7 @@ LOCK_AFTER = 5  # failed attempts in a row
 LOCK_FOR = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=12)
 MIN_PASSWORD = 10
+NO_PASSWORD = "!"  # never a valid hash: an account that signs in another way (a patron's card)
 MAX_AUDIT_PAGE = 1000
 
 
@@ -250,8 +251,33 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> tu
     account.failed_logins, account.locked_until = 0, None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_secret(password)
-    token = secrets.token_urlsafe(32)
     session.add(account)
+    return _start_session(session, account, now), account
+
+
+def sign_in_patron(session: Session, patron_id: int, now: datetime) -> tuple[str, Account]:
+    """A session for a patron whose card and PIN were just checked (the portal, a kiosk).
+
+    The patron's account (role patron) is made on first sign-in; it has no password.
+    """
+    account = session.exec(select(Account).where(Account.patron_id == patron_id)).first()
+    if account is None:
+        account = Account(
+            username=f"patron-{patron_id}",
+            role=Role.PATRON,
+            patron_id=patron_id,
+            password_hash=NO_PASSWORD,
+            created_at=now,
+        )
+        session.add(account)
+        session.flush()
+    if not account.active:
+        raise SignInRefused("this patron's sign-in is disabled")
+    return _start_session(session, account, now), account
+
+
+def _start_session(session: Session, account: Account, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
     session.add(
         SignIn(
             token_hash=_token_hash(token),
@@ -263,7 +289,7 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> tu
     session.exec(delete(SignIn).where(col(SignIn.expires_at) < now))
     session.commit()
     session.refresh(account)
-    return token, account
+    return token
 
 
 def account_for_token(session: Session, token: str, now: datetime) -> Account | None:

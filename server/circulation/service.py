@@ -119,7 +119,7 @@ def calendars(session: Session, since: date) -> BranchCalendars:
     )
 
 
-def _lock(session: Session, table: type, row_id: int) -> None:
+def lock(session: Session, table: type, row_id: int) -> None:
     """Take the row's write lock first (on SQLite: the database's), then read it fresh."""
     session.exec(  # type: ignore[call-overload]
         sa.update(table).where(table.id == row_id).values(id=table.id)  # type: ignore[attr-defined]
@@ -133,14 +133,14 @@ def _patron_by_card(session: Session, card: str) -> Patron:
     return patron
 
 
-def _item_by_barcode(session: Session, barcode: str) -> Item:
+def item_by_barcode(session: Session, barcode: str) -> Item:
     item = session.exec(select(Item).where(Item.barcode == barcode.strip())).first()
     if item is None:
         raise CirculationNotFound(f"no item has barcode {barcode!r}")
     return item
 
 
-def _open_loan(session: Session, item_id: int) -> Loan | None:
+def open_loan_of(session: Session, item_id: int) -> Loan | None:
     return session.exec(
         select(Loan).where(Loan.item_id == item_id, col(Loan.returned_at).is_(None))
     ).first()
@@ -151,7 +151,7 @@ def balance_cents(session: Session, patron_id: int) -> int:
     return int(total.one() or 0)
 
 
-def _standing(session: Session, patron: Patron, desk: Desk) -> decisions.PatronStanding:
+def standing(session: Session, patron: Patron, desk: Desk) -> decisions.PatronStanding:
     assert patron.id is not None
     overdue = session.exec(
         select(func.count())
@@ -202,7 +202,7 @@ def _item_state(item: Item, queue: Sequence[Hold], borrower: int | None) -> deci
     )
 
 
-def _title(session: Session, item: Item) -> str:
+def title_of(session: Session, item: Item) -> str:
     record = session.get(Record, item.record_id)
     return record.title if record else ""
 
@@ -251,14 +251,14 @@ def checkout(
     """Lend the item to the card's holder, or refuse with every reason."""
     _check_override(overrides, override_reason)
     patron = _patron_by_card(session, card)
-    item = _item_by_barcode(session, barcode)
+    item = item_by_barcode(session, barcode)
     assert patron.id is not None
     assert item.id is not None
-    _lock(session, Patron, patron.id)
-    _lock(session, Item, item.id)
+    lock(session, Patron, patron.id)
+    lock(session, Item, item.id)
     session.refresh(patron)
     session.refresh(item)
-    open_loan = _open_loan(session, item.id)
+    open_loan = open_loan_of(session, item.id)
     queue = _queue(session, item)
     matrix = rule_matrix(session)
     matched = matrix.match(desk.branch, patron.category, item.item_type)
@@ -268,7 +268,7 @@ def checkout(
         .where(Loan.patron_id == patron.id, col(Loan.returned_at).is_(None))
     ).all()
     decision = decisions.may_checkout(
-        _standing(session, patron, desk),
+        standing(session, patron, desk),
         _item_state(item, queue, open_loan.patron_id if open_loan else None),
         matched.rule,
         matrix.loans_under(matched.key, patron.category, held),
@@ -304,7 +304,7 @@ def checkout(
             session.add(hold)
     session.add_all([loan, item])
     session.flush()
-    title = _title(session, item)
+    title = title_of(session, item)
     changes = {
         "item": item.barcode,
         "patron_id": patron.id,
@@ -331,40 +331,15 @@ def checkout(
 
 def checkin(session: Session, barcode: str, desk: Desk) -> Done | returns.ReturnOutcome:
     """Take the item back at the desk's branch: close its loan, charge lateness, route it."""
-    item = _item_by_barcode(session, barcode)
+    item = item_by_barcode(session, barcode)
     assert item.id is not None
-    _lock(session, Item, item.id)
+    lock(session, Item, item.id)
     session.refresh(item)
-    loan = _open_loan(session, item.id)
-    queue = _queue(session, item)
+    loan = open_loan_of(session, item.id)
     local_today = desk.now.astimezone(desk.tz).date()
     cals = calendars(session, min(local_today, _day(loan, desk)))
-    routed = returns.after_return(
-        _item_state(item, queue, None),
-        branch=desk.branch,
-        at=desk.now,
-        calendar=cals.of(desk.branch),
-        tz=desk.tz,
-        policy=desk.policy,
-    )
-    item.status, item.updated_at = routed.status, desk.now
-    session.add(item)
-    live: list[dict[str, Any]] = []
-    title = _title(session, item)
-    hold = _apply_route(session, routed, queue, item, desk)
-    if hold is not None:
-        live.append(
-            {
-                "type": "HoldTrapped",
-                "hold_id": hold.id,
-                "patron_id": hold.patron_id,
-                "item_id": item.id,
-                "barcode": item.barcode,
-                "title": title,
-                "state": hold.state,
-                "pickup_branch": hold.pickup_branch,
-            }
-        )
+    routed, live = route(session, item, desk, cals.of(desk.branch))
+    title = title_of(session, item)
     fine = 0
     if loan is not None:
         patron = session.get(Patron, loan.patron_id)
@@ -401,6 +376,44 @@ def checkin(session: Session, barcode: str, desk: Desk) -> Done | returns.Return
 
 def _day(loan: Loan | None, desk: Desk) -> date:
     return loan.due_at.astimezone(desk.tz).date() if loan else desk.now.astimezone(desk.tz).date()
+
+
+def route(
+    session: Session, item: Item, desk: Desk, calendar: OpeningCalendar
+) -> tuple[returns.ReturnOutcome, list[dict[str, Any]]]:
+    """Send `item`, now at the desk's branch, where it goes next, and say whom it is trapped for.
+
+    The first hold in line traps it (on this branch's hold shelf, `calendar` setting the
+    pickup deadline, or in transit to the hold's pickup branch); with no hold it goes home.
+    A check-in routes the returned item this way, and so does a hold that lets its item go.
+    """
+    queue = _queue(session, item)
+    routed = returns.after_return(
+        _item_state(item, queue, None),
+        branch=desk.branch,
+        at=desk.now,
+        calendar=calendar,
+        tz=desk.tz,
+        policy=desk.policy,
+    )
+    item.status, item.updated_at = routed.status, desk.now
+    session.add(item)
+    hold = _apply_route(session, routed, queue, item, desk)
+    if hold is None:
+        return routed, []
+    trapped = {
+        "type": "HoldTrapped",
+        "hold_id": hold.id,
+        "patron_id": hold.patron_id,
+        "item_id": item.id,
+        "barcode": item.barcode,
+        "title": title_of(session, item),
+        "state": hold.state,
+        "pickup_branch": hold.pickup_branch,
+    }
+    if hold.pickup_by is not None:
+        trapped["pickup_by"] = hold.pickup_by.isoformat()
+    return routed, [trapped]
 
 
 def _apply_route(
@@ -444,13 +457,13 @@ def renew(
     borrower's.
     """
     _check_override(overrides, override_reason)
-    item = _item_by_barcode(session, barcode)
+    item = item_by_barcode(session, barcode)
     assert item.id is not None
-    loan = _open_loan(session, item.id)
+    loan = open_loan_of(session, item.id)
     if loan is None or (patron_id is not None and loan.patron_id != patron_id):
         raise CirculationNotFound(f"{barcode!r} is not on loan" + (" to you" if patron_id else ""))
-    _lock(session, Patron, loan.patron_id)
-    _lock(session, Item, item.id)
+    lock(session, Patron, loan.patron_id)
+    lock(session, Item, item.id)
     session.refresh(item)
     session.refresh(loan)
     if loan.returned_at is not None:
@@ -461,7 +474,7 @@ def renew(
     rule = rule_matrix(session).rule_for(loan.branch, patron.category, item.item_type)
     queue = [h for h in _queue(session, item) if h.patron_id != patron.id]
     decision = decisions.may_renew(
-        _standing(session, patron, desk),
+        standing(session, patron, desk),
         _item_state(item, queue, patron.id),
         decisions.LoanState(loan.due_at, loan.renewals),
         rule,
@@ -478,7 +491,7 @@ def renew(
     loan.due_at = renewal_due_date(loan.due_at, desk.now, rule, calendar, desk.tz)
     loan.renewals += 1
     session.add(loan)
-    title = _title(session, item)
+    title = title_of(session, item)
     changes = {
         "item": item.barcode,
         "due_at": [before.isoformat(), loan.due_at.isoformat()],
@@ -494,3 +507,52 @@ def renew(
         overridden=decision.overridden,
         live=[_loan_message("LoanRenewed", loan, item, title, renewals=loan.renewals)],
     )
+
+
+@dataclass(frozen=True)
+class LoanView:
+    """An open loan as a patron or a desk sees it."""
+
+    loan_id: int
+    barcode: str
+    title: str
+    checked_out_at: datetime
+    due_at: datetime
+    renewals: int
+    renewals_left: int
+    state: str
+    overdue: bool
+
+
+def loans_of(session: Session, patron_id: int, now: datetime) -> list[LoanView]:
+    """The patron's open loans, soonest due first."""
+    patron = session.get(Patron, patron_id)
+    if patron is None:
+        raise CirculationNotFound(f"no patron {patron_id}")
+    rows = session.exec(
+        select(Loan, Item, Record.title)
+        .join(Item, col(Item.id) == col(Loan.item_id))
+        .join(Record, col(Record.id) == col(Item.record_id))
+        .where(Loan.patron_id == patron_id, col(Loan.returned_at).is_(None))
+        .order_by(col(Loan.due_at), col(Loan.id))
+    ).all()
+    matrix = rule_matrix(session) if rows else None
+    views = []
+    for loan, item, title in rows:
+        assert loan.id is not None
+        assert matrix is not None
+        rule = matrix.rule_for(loan.branch, patron.category, item.item_type)
+        views.append(
+            LoanView(
+                loan.id,
+                item.barcode,
+                title,
+                loan.checked_out_at,
+                loan.due_at,
+                loan.renewals,
+                decisions.renewals_left(rule, decisions.LoanState(loan.due_at, loan.renewals)),
+                loan.state,
+                loan.state == "out" and loan.due_at < now,
+            )
+        )
+    return views

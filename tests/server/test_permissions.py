@@ -24,6 +24,7 @@ PUBLIC = {
     "/metrics",
     "/api/auth/sign-in",
     "/api/auth/sign-out",
+    "/api/portal/sign-in",
     "/sign-in",
     "/sign-out",
     "/lang/{language}",
