@@ -74,7 +74,7 @@ class RenewIn(BaseModel):
 def patron_of(session: SessionDep, account: PatronAccount) -> Patron:
     patron = session.get(Patron, account.patron_id) if account.patron_id else None
     if patron is None or patron.anonymised_at is not None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this account holds no patron record")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this account holds no patron record")
     return patron
 
 

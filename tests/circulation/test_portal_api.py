@@ -104,4 +104,4 @@ def test_a_patron_account_cannot_sign_in_with_a_password(api: ApiClient) -> None
         "/api/auth/sign-in", json={"username": f"patron-{patron_id}", "password": "!"}
     )
     assert answer.status_code == 401
-    assert api.get("/api/portal/me", headers=api.as_role(Role.PATRON)).status_code == 403
+    assert api.get("/api/portal/me", headers=api.as_role(Role.PATRON)).status_code == 404
