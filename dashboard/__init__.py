@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from dashboard import accounts, audit, catalog, pages, patrons, reports
+from dashboard import accounts, audit, catalog, pages, patrons, portal, reports
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,12 +24,15 @@ def install(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(accounts.router)
     app.include_router(audit.router)
+    app.include_router(portal.router)
 
     @app.exception_handler(HTTPException)
     async def pages_sign_in_first(request: Request, error: HTTPException) -> Response:
         # A person on a page is sent to sign in; programs on /api get the JSON answer.
         if not request.url.path.startswith(("/api/", "/static/")):
             if error.status_code == 401:
+                if request.url.path.startswith("/portal"):
+                    return portal.sign_in_redirect()
                 return pages.sign_in_redirect(request)
             if error.status_code == 403:
                 return pages.render(request, "forbidden.html", status_code=403, role=error.detail)

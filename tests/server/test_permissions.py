@@ -25,6 +25,8 @@ PUBLIC = {
     "/api/auth/sign-in",
     "/api/auth/sign-out",
     "/api/portal/sign-in",
+    "/portal/sign-in",
+    "/portal/sign-out",
     "/sign-in",
     "/sign-out",
     "/lang/{language}",
