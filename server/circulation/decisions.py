@@ -30,6 +30,15 @@ class Reason(StrEnum):
     LIMIT_REACHED = "limit_reached"
     NO_RENEWALS_LEFT = "no_renewals_left"
     OVERDUE = "overdue"
+    # holds, fees, lost and claimed items
+    ALREADY_HELD = "already_held"
+    ALREADY_BORROWED = "already_borrowed"
+    NOT_OF_RECORD = "not_of_record"
+    NO_LOANABLE_COPY = "no_loanable_copy"
+    HOLD_CLOSED = "hold_closed"
+    LOAN_NOT_OUT = "loan_not_out"
+    OVERPAID = "overpaid"
+    NOTHING_OWED = "nothing_owed"
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def may_checkout(
     one (RuleMatrix.loans_under). An item marked missing that is being borrowed has been
     found, so it is lent.
     """
-    refusals = _patron_refusals(patron, today, policy)
+    refusals = patron_refusals(patron, today, policy)
     if item.status == ItemStatus.ON_LOAN:
         if item.borrower_id == patron.patron_id:
             message = "already on loan to this patron: renew it instead"
@@ -170,7 +179,7 @@ def may_renew(
     overrides: Collection[str] = (),
 ) -> Decision:
     """Whether `patron` may renew their `loan` of `item` at `now` (library zone `tz`)."""
-    refusals = _patron_refusals(patron, local_day(now, tz), policy)
+    refusals = patron_refusals(patron, local_day(now, tz), policy)
     if not rule.for_loan:
         refusals.append(
             Refusal(Reason.NOT_FOR_LOAN, f"{item.item_type} items are for use in the library")
@@ -198,7 +207,7 @@ def renewals_left(rule: LoanRule, loan: LoanState) -> int:
     return max(0, rule.renewals - loan.renewals_used) if rule.for_loan else 0
 
 
-def _patron_refusals(patron: PatronStanding, today: date, policy: Policy) -> list[Refusal]:
+def patron_refusals(patron: PatronStanding, today: date, policy: Policy) -> list[Refusal]:
     refusals = [Refusal(Reason.PATRON_BLOCKED, reason) for reason in patron.blocked_reasons]
     if today > patron.card_expires:
         refusals.append(

@@ -207,7 +207,7 @@ def title_of(session: Session, item: Item) -> str:
     return record.title if record else ""
 
 
-def _loan_message(kind: str, loan: Loan, item: Item, title: str, **more: Any) -> dict[str, Any]:
+def loan_message(kind: str, loan: Loan, item: Item, title: str, **more: Any) -> dict[str, Any]:
     return {
         "type": kind,
         "loan_id": loan.id,
@@ -325,7 +325,7 @@ def checkout(
         item,
         title,
         overridden=decision.overridden,
-        live=[_loan_message("LoanMade", loan, item, title)],
+        live=[loan_message("LoanMade", loan, item, title)],
     )
 
 
@@ -364,7 +364,7 @@ def checkin(session: Session, barcode: str, desk: Desk) -> Done | returns.Return
             )
         changes = {"item": item.barcode, "fine_cents": fine, "routed": routed.status.value}
         audit(session, desk.actor, "loan.returned", "loan", loan.id, changes, now=desk.now)
-        live.insert(0, _loan_message("LoanReturned", loan, item, title, fine_cents=fine))
+        live.insert(0, loan_message("LoanReturned", loan, item, title, fine_cents=fine))
     else:
         changes = {"routed": routed.status.value, "branch": desk.branch}
         audit(session, desk.actor, "item.checked_in", "item", item.id, changes, now=desk.now)
@@ -505,7 +505,7 @@ def renew(
         item,
         title,
         overridden=decision.overridden,
-        live=[_loan_message("LoanRenewed", loan, item, title, renewals=loan.renewals)],
+        live=[loan_message("LoanRenewed", loan, item, title, renewals=loan.renewals)],
     )
 
 
