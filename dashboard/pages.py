@@ -19,6 +19,7 @@ from server.auth.deps import COOKIE as SESSION_COOKIE
 from server.auth.deps import requires, token_of
 from server.auth.models import Account
 from server.auth.permissions import Permission, Role, allowed
+from server.circulation import feed
 from server.deps import SessionDep
 from server.devices import service as devices
 from server.ingest.api import recent_events
@@ -80,6 +81,7 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def devices_page(request: Request, session: SessionDep, account: DevicesReader) -> HTMLResponse:
+    circulates = allowed(Role(account.role), Permission.CIRCULATE)
     return render(
         request,
         "devices.html",
@@ -87,6 +89,7 @@ def devices_page(request: Request, session: SessionDep, account: DevicesReader) 
         gateways=devices.list_gateways(session),
         devices=devices.list_devices(session),
         events=recent_events(session, limit=30, kind=None),
+        circulation=feed.recent(session) if circulates else None,
     )
 
 

@@ -65,9 +65,26 @@ function onCommandAnswered(message) {
   toast.textContent = `${message.device}: ${t(`command.${message.state}`)} ${message.reason ?? ""}`;
 }
 
+const circulation = document.querySelector("#circulation tbody");
+const CIRCULATION = new Set(["LoanMade", "LoanReturned", "LoanRenewed", "HoldTrapped"]);
+
+function onCirculation(message) {
+  if (!circulation) return; // this account does not circulate
+  const row = circulation.insertRow(0);
+  row.className = `circ-${message.type}`;
+  const at = message.at ?? new Date().toISOString();
+  for (const text of [clock(at), t(`circ.${message.type}`), message.barcode, message.title]) {
+    row.insertCell().textContent = text;
+  }
+  row.cells[0].className = "time";
+  while (circulation.rows.length > FEED_ROWS) circulation.deleteRow(-1);
+  document.getElementById("no-circulation").hidden = true;
+}
+
 connectLive(
   (message) => {
     if (message.type === "EventReceived") onEvent(message.event);
+    else if (CIRCULATION.has(message.type)) onCirculation(message);
     else if (message.type === "DeviceStatusChanged") onDeviceStatus(message);
     else if (message.type === "GatewayStatusChanged") onGatewayStatus(message);
     else if (message.type === "CommandAnswered") onCommandAnswered(message);
