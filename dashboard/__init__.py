@@ -10,7 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from dashboard import accounts, audit, catalog, pages, patrons, portal, reports
+from dashboard import (
+    accounts,
+    audit,
+    catalog,
+    circulation,
+    pages,
+    patrons,
+    portal,
+    reports,
+    rules_pages,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,6 +34,8 @@ def install(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(accounts.router)
     app.include_router(audit.router)
+    app.include_router(circulation.router)
+    app.include_router(rules_pages.router)
     app.include_router(portal.router)
 
     @app.exception_handler(HTTPException)

@@ -14,6 +14,7 @@ from server import ops
 from server.auth import api as auth_api
 from server.catalog import api as catalog_api
 from server.circulation import api as circulation_api
+from server.circulation import lookup_api as circulation_lookup_api
 from server.circulation import portal_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
@@ -64,6 +65,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for refusal in patrons_api.REFUSALS:
         app.add_exception_handler(refusal, patrons_api.answer_refusal)
     app.include_router(circulation_api.router)
+    app.include_router(circulation_lookup_api.router)
     for refusal in circulation_api.REFUSALS:
         app.add_exception_handler(refusal, circulation_api.answer_refusal)
     app.include_router(portal_api.router)
