@@ -30,8 +30,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,8 +38,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-Progress = Callable[[int, int], None]
-"""Called with (done, total) as a backup goes: pages on SQLite; 0/1 then 1/1 on PostgreSQL."""
+from smartlib import progress as shared
+from smartlib.progress import Progress  # (done, total): pages on SQLite; 0/1, 1/1 on PostgreSQL
 
 MANIFEST_FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -472,30 +471,9 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-@contextmanager
-def progress_bar(description: str, *, min_total: int = 2048) -> Iterator[Progress]:
-    """A rich progress bar on stderr, shown only on a terminal and for large databases."""
-    from rich.console import Console
-    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as RichProgress
-
-    console = Console(stderr=True)
-    bar = RichProgress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    task = bar.add_task(description, total=None, visible=False)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total, visible=total >= min_total)
-
-    with bar:
-        yield update
+def progress_bar(description: str, *, min_total: int = 2048) -> AbstractContextManager[Progress]:
+    """The shared progress bar (smartlib/progress.py), shown only for large databases."""
+    return shared.progress_bar(description, min_total=min_total)
 
 
 def describe(tables: dict[str, int]) -> list[str]:
