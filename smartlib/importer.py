@@ -1,7 +1,9 @@
 """`smartlib import FILE`: catalogue records from MARC 21, MARCXML or CSV into the database.
 
-Reading and parsing are pure (server/catalog/marc.py, csvrows.py) and can run in worker
-processes (`--workers`); one writer stores batches of records, one transaction each.
+Reading and parsing are pure (server/catalog/marc.py, csvrows.py) and run in worker
+processes (`--workers`, by default one per core for a large file) that hand back plain
+values; this process is the one writer and stores batches of records, one transaction
+each. Parsing is what limits an import: the writer needs a fraction of a core.
 Bad records are skipped with their reason into FILE.rejects.csv; the run ends with a
 summary of what was created, updated and rejected.
 """
@@ -10,25 +12,31 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.engine import Connection, Engine
 
 from server.catalog import csvrows, marc
-from server.catalog.batch import BatchResult, import_batch
-from server.catalog.marc import Outcome, Parsed, Rejected
+from server.catalog.batch import BatchResult, Incoming, import_batch
+from server.catalog.marc import Rejected
 
 FORMATS = ("marc", "marcxml", "csv")
-WINDOW = 4000  # records handed to the workers at a time, so memory stays flat
+BATCH = 2000  # records per transaction
+TASK = 200  # records a worker parses at a time
+AHEAD = 24  # tasks in flight: about two batches, so memory stays flat
+SMALL_FILE = 4 << 20  # bytes; smaller files are parsed in this process
+SQLITE_CACHE_KIB = 256 << 10
 
 
 class UnreadableFile(Exception):
@@ -75,19 +83,19 @@ def detect(path: Path) -> str:
     return "csv"
 
 
-# A unit of work: (number in file, parsing input, what to write to the rejects file)
-Chunk = tuple[int, bytes | dict | Rejected, str]
+# A unit of work: (number in file, parsing input, what the rejects file shows; None when
+# it is the input's own text, decoded only should the record be rejected)
+Chunk = tuple[int, bytes | dict | Rejected, str | None]
 
 
 def _chunks(fmt: str, stream: BinaryIO) -> Iterator[Chunk]:
     if fmt == "marc":
         for number, data in enumerate(marc.split_marc(stream), 1):
-            yield number, data, data.decode("utf-8", "backslashreplace")
+            yield number, data, None
         return
     if fmt == "marcxml":
         for number, data in enumerate(marc.split_marcxml(stream), 1):
-            shown = "" if isinstance(data, Rejected) else data.decode("utf-8", "replace")
-            yield number, data, shown
+            yield number, data, "" if isinstance(data, Rejected) else None
         return
     csv.field_size_limit(max(csv.field_size_limit(), 16 * csvrows.MAX_FIELD))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -106,27 +114,56 @@ def _chunks(fmt: str, stream: BinaryIO) -> Iterator[Chunk]:
         yield number, row, shown
 
 
-def parse(fmt: str, data: bytes | dict | Rejected) -> Outcome:
-    """Pure: one record's input → Parsed or Rejected (runs in worker processes too)."""
+def _shown(chunk: Chunk) -> str:
+    _number, data, shown = chunk
+    if shown is not None:
+        return shown
+    assert isinstance(data, bytes)
+    return data.decode("utf-8", "backslashreplace")
+
+
+def parse(fmt: str, data: bytes | dict | Rejected) -> Incoming | Rejected:
+    """Pure: one record's input → what to store or why not (runs in worker processes too)."""
     if isinstance(data, Rejected):
         return data
     if fmt == "marc":
-        return marc.parse_marc(data)  # type: ignore[arg-type]
-    if fmt == "marcxml":
-        return marc.parse_marcxml(data)  # type: ignore[arg-type]
-    return csvrows.parse_row(data)  # type: ignore[arg-type]
+        outcome = marc.parse_marc(data)  # type: ignore[arg-type]
+    elif fmt == "marcxml":
+        outcome = marc.parse_marcxml(data)  # type: ignore[arg-type]
+    else:
+        outcome = csvrows.parse_row(data)  # type: ignore[arg-type]
+    return outcome if isinstance(outcome, Rejected) else Incoming.of(outcome)
 
 
-def _parsed(fmt: str, chunks: Iterable[Chunk], workers: int) -> Iterator[tuple[Chunk, Outcome]]:
-    if workers <= 1:
+def _parse_many(fmt: str, inputs: list[bytes | dict | Rejected]) -> list[Incoming | Rejected]:
+    return [parse(fmt, data) for data in inputs]
+
+
+def _parsed(
+    fmt: str, chunks: Iterable[Chunk], pool: ProcessPoolExecutor | None
+) -> Iterator[tuple[Chunk, Incoming | Rejected]]:
+    """Outcomes in file order. With a pool, TASK records go to a worker at a time and
+    AHEAD tasks are kept in flight, so the workers parse on while the writer writes."""
+    if pool is None:
         for chunk in chunks:
             yield chunk, parse(fmt, chunk[1])
         return
     iterator = iter(chunks)
-    with ProcessPoolExecutor(workers) as pool:
-        while window := list(islice(iterator, WINDOW)):
-            outcomes = pool.map(parse, [fmt] * len(window), [c[1] for c in window], chunksize=250)
-            yield from zip(window, outcomes, strict=True)
+    pending: deque[tuple[list[Chunk], Future]] = deque()
+    while True:
+        while len(pending) < AHEAD and (group := list(islice(iterator, TASK))):
+            pending.append((group, pool.submit(_parse_many, fmt, [c[1] for c in group])))
+        if not pending:
+            return
+        group, outcomes = pending.popleft()
+        yield from zip(group, outcomes.result(), strict=True)
+
+
+def default_workers(path: Path) -> int:
+    """One process per core for a file big enough to gain from it; else parse in-process."""
+    if path.stat().st_size < SMALL_FILE:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def import_file(
@@ -135,45 +172,54 @@ def import_file(
     *,
     fmt: str | None = None,
     actor: str = "import",
-    batch_size: int = 500,
-    workers: int = 1,
+    batch_size: int = BATCH,
+    workers: int | None = None,
     rejects_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
-    """Import every record of `path`; the database schema must be migrated already."""
+    """Import every record of `path`; the database schema must be migrated already.
+
+    `workers` processes parse (default: one per core for a large file); this process is
+    the one writer, a transaction per `batch_size` records.
+    """
     fmt = fmt or detect(path)
     if fmt not in FORMATS:
         raise UnreadableFile(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     rejects_path = rejects_path or path.with_name(path.name + ".rejects.csv")
+    workers = default_workers(path) if workers is None else workers
     size = path.stat().st_size
     started = time.perf_counter()
     total = BatchResult()
     read = 0
     rejects: list[tuple[int, str, str, str]] = []  # number, control number, reason, data
-    with path.open("rb") as stream, Session(engine) as session:
-        batch: list[tuple[int, Parsed]] = []
-        shown: dict[int, tuple[str, str]] = {}
+    with ExitStack() as stack:
+        # the workers are forked before this process opens a database connection
+        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        stream = stack.enter_context(path.open("rb"))
+        connection = stack.enter_context(_bulk_connection(engine))
+        batch: list[tuple[int, Incoming]] = []
+        kept: dict[int, Chunk] = {}
 
         def flush() -> None:
-            result = import_batch(session, batch, actor=actor, now=datetime.now(UTC))
+            result = import_batch(connection, batch, actor=actor, now=datetime.now(UTC))
+            controls = {number: incoming.record["control_number"] for number, incoming in batch}
             for number, reason in result.rejected:
-                control, data = shown[number]
-                rejects.append((number, control, reason, data))
+                rejects.append((number, controls[number] or "", reason, _shown(kept[number])))
             total.merge(result)
             batch.clear()
-            shown.clear()
+            kept.clear()
             if progress:
                 progress(stream.tell(), size)
 
-        for chunk, outcome in _parsed(fmt, _chunks(fmt, stream), workers):
-            number, _data, text = chunk
+        for chunk, outcome in _parsed(fmt, _chunks(fmt, stream), pool):
+            number = chunk[0]
             read += 1
             if isinstance(outcome, Rejected):
-                rejects.append((number, outcome.control_number, outcome.reason, text))
+                rejects.append((number, outcome.control_number, outcome.reason, _shown(chunk)))
                 total.rejected.append((number, outcome.reason))
                 continue
             batch.append((number, outcome))
-            shown[number] = (outcome.record.control_number or "", text)
+            kept[number] = chunk
             if len(batch) >= batch_size:
                 flush()
         if batch:
@@ -182,6 +228,26 @@ def import_file(
     if not rejects and rejects_path.exists():
         rejects_path.unlink()  # an old one would describe an earlier run
     return ImportSummary(read, total, written, time.perf_counter() - started)
+
+
+@contextmanager
+def _bulk_connection(engine: Engine) -> Iterator[Connection]:
+    """One connection for the whole import. On SQLite it gets a page cache big enough for
+    the indexes being filled; durability is unchanged (WAL, synchronous=FULL)."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            yield connection
+            return
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        connection.exec_driver_sql("PRAGMA temp_store = MEMORY")
+        connection.commit()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
+            connection.exec_driver_sql("PRAGMA temp_store = DEFAULT")
+            connection.commit()
 
 
 def _write_rejects(path: Path, rejects: list[tuple[int, str, str, str]]) -> Path:
@@ -198,30 +264,18 @@ def main(
     database_url: str,
     *,
     fmt: str | None = None,
-    batch_size: int = 500,
-    workers: int = 1,
+    batch_size: int = BATCH,
+    workers: int | None = None,
     rejects_path: Path | None = None,
 ) -> int:
     """The CLI: progress bar on a terminal, summary at the end; 1 if the file is unreadable."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
-
     from server.db import make_engine, migrate
+    from smartlib.progress import progress_bar
 
-    console = Console(stderr=True)
     engine = make_engine(database_url)
     try:
         migrate(engine)
-        with Progress(
-            "{task.description}",
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        ) as bar:
-            task = bar.add_task(f"importing {path.name}", total=path.stat().st_size)
+        with progress_bar(f"importing {path.name}") as progress:
             summary = import_file(
                 engine,
                 path,
@@ -229,7 +283,7 @@ def main(
                 batch_size=batch_size,
                 workers=workers,
                 rejects_path=rejects_path,
-                progress=lambda done, size: bar.update(task, completed=done, total=size),
+                progress=progress,
             )
     except (UnreadableFile, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

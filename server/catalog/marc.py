@@ -4,6 +4,8 @@ Binary files are split on the record terminator (0x1D) here rather than by pymar
 reader, so one record with a wrong length or directory cannot swallow the next; each
 chunk is then decoded by pymarc. Every chunk maps on its own, so parsing can be spread
 over processes (`parse_marc` and `parse_marcxml` take bytes and return picklable results).
+pymarc is handed only the fields read below: summaries, contents notes and other fields
+are often half a record, and decoding them (MARC-8 character by character) is wasted.
 
 Fields read (MARC 21 bibliographic):
 - 001 control number; 020 $a ISBN (020 $z, cancelled ISBNs, are ignored)
@@ -119,7 +121,7 @@ def parse_marcxml(data: bytes) -> Outcome:
     try:
         return _map(records[0])
     except _Refused as refused:
-        return Rejected(str(refused), _first(records[0], "001"))
+        return Rejected(str(refused), _first(_Fields(records[0]), "001"))
 
 
 class _Refused(ValueError):
@@ -142,23 +144,35 @@ def _decode(data: bytes) -> pymarc.Record:
         )
     if len(data) > MAX_RECORD:
         raise _Refused(f"broken MARC record: {len(data)} bytes, more than MARC allows")
-    _check_structure(data)
+    fields = _fields_read(data)
     says_utf8 = data[9:10] == b"a"
     if not says_utf8 and not data.isascii() and _valid_utf8(data):
         # Leader 09 says MARC-8, but the bytes are UTF-8 (a common export mistake). MARC-8
         # diacritics are bytes 0xE0-0xFE before an ASCII letter, which is never valid
         # UTF-8, so trusting the bytes here cannot misread a real MARC-8 record.
-        return pymarc.Record(data=data, to_unicode=True, force_utf8=True, hide_utf8_warnings=True)
+        return pymarc.Record(data=fields, to_unicode=True, force_utf8=True, hide_utf8_warnings=True)
     if says_utf8 and not _valid_utf8(data):
         raise _Refused(
             "wrong encoding: the leader (position 09 = 'a') says UTF-8 but the record "
             "holds bytes that are not UTF-8 (MARC-8 or Latin-1?)"
         )
-    return pymarc.Record(data=data, to_unicode=True, force_utf8=False, hide_utf8_warnings=True)
+    return pymarc.Record(data=fields, to_unicode=True, force_utf8=False, hide_utf8_warnings=True)
 
 
-def _check_structure(data: bytes) -> None:
-    """The directory must describe the record exactly; pymarc would slice garbage otherwise."""
+# The fields _map reads; the others (notes, summaries, 880s ...) are not handed to pymarc.
+READ = frozenset(
+    b"001 008 020 041 050 082 090 092 099 100 110 111 245 260 264 "
+    b"600 610 611 630 650 651 655 700 710 711 949 952".split(b" ")
+)
+
+
+_ENTRY = re.compile(rb"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
+_DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}[0-9]{9})*")
+
+
+def _fields_read(data: bytes) -> bytes:
+    """Check that the directory describes the record exactly (pymarc would slice garbage
+    otherwise), and return the record cut down to the fields in READ."""
     base = data[12:17]
     if not base.isdigit() or not 25 <= int(base) <= len(data):
         raise _Refused("broken MARC record: the leader's base address is not a number in range")
@@ -166,18 +180,31 @@ def _check_structure(data: bytes) -> None:
     directory = data[24 : start - 1]
     if data[start - 1 : start] != b"\x1e" or len(directory) % 12:
         raise _Refused("broken MARC record: the directory does not end where the leader says")
+    if not _DIRECTORY.fullmatch(directory):
+        entry = next(
+            directory[at : at + 12]
+            for at in range(0, len(directory), 12)
+            if not _ENTRY.fullmatch(directory[at : at + 12])
+        )
+        raise _Refused(f"broken MARC record: directory entry {entry!r} is not tag+length+start")
     body = len(data) - start
-    for at in range(0, len(directory), 12):
-        entry = directory[at : at + 12]
-        tag, length, offset = entry[:3], entry[3:7], entry[7:12]
-        if not (tag.isalnum() and length.isdigit() and offset.isdigit()):
-            raise _Refused(f"broken MARC record: directory entry {entry!r} is not tag+length+start")
-        end = int(offset) + int(length)
-        if end > body or data[start + end - 1 : start + end] != b"\x1e":
+    kept_directory, kept_body = bytearray(), bytearray()
+    for tag, length, offset in _ENTRY.findall(directory):
+        begin = start + int(offset)
+        end = begin + int(length)
+        if end > len(data) or end - start > body or data[end - 1] != 0x1E:
             raise _Refused(
-                f"broken MARC record: field {tag.decode(errors='replace')} does not end where "
-                "the directory says"
+                f"broken MARC record: field {tag.decode()} does not end where the directory says"
             )
+        if tag in READ:
+            kept_directory += b"%s%s%05d" % (tag, length, len(kept_body))
+            kept_body += data[begin:end]
+    if not kept_body:
+        raise _Refused("title: missing (no 245 field)")
+    kept_base = 24 + len(kept_directory) + 1
+    length = b"%05d" % (kept_base + len(kept_body) + 1)
+    leader = length + data[5:12] + b"%05d" % kept_base + data[17:24]
+    return leader + kept_directory + b"\x1e" + kept_body + b"\x1d"
 
 
 def _valid_utf8(data: bytes) -> bool:
@@ -198,7 +225,25 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(_TRAILING).strip()
 
 
-def _first(record: pymarc.Record, tag: str, code: str | None = None) -> str:
+class _Fields:
+    """A record's fields by tag: _map asks for a dozen tags, and pymarc finds each by
+    going through every field."""
+
+    __slots__ = ("by_tag", "fields")
+
+    def __init__(self, record: pymarc.Record) -> None:
+        self.fields = record.fields
+        self.by_tag: dict[str, list[pymarc.Field]] = {}
+        for found in record.fields:
+            self.by_tag.setdefault(found.tag, []).append(found)
+
+    def get_fields(self, *tags: str) -> list[pymarc.Field]:
+        if len(tags) == 1:
+            return self.by_tag.get(tags[0], [])
+        return [found for found in self.fields if found.tag in tags]  # in the record's order
+
+
+def _first(record: _Fields, tag: str, code: str | None = None) -> str:
     for found in record.get_fields(tag):
         value = found.data if found.is_control_field() else found.get(code or "a")
         if value and value.strip():
@@ -206,28 +251,28 @@ def _first(record: pymarc.Record, tag: str, code: str | None = None) -> str:
     return ""
 
 
-def _title(record: pymarc.Record) -> str:
+def _title(record: _Fields) -> str:
     fields = record.get_fields("245")
     if not fields:
         raise _Refused("title: missing (no 245 field)")
-    parts = [_clean(v) for v in fields[0].get_subfields("a", "b", "n", "p") if _clean(v)]
+    parts = [c for v in fields[0].get_subfields("a", "b", "n", "p") if (c := _clean(v))]
     if not parts:
         raise _Refused("title: empty (245 $a has no text)")
     return " : ".join(parts[:2]) + "".join(f". {p}" for p in parts[2:])
 
 
-def _subjects(record: pymarc.Record) -> list[str]:
+def _subjects(record: _Fields) -> list[str]:
     found: list[str] = []
     for subject in record.get_fields("600", "610", "611", "630", "650", "651", "655"):
         heading = " -- ".join(
-            _clean(v) for v in subject.get_subfields("a", "x", "y", "z") if _clean(v)
+            c for v in subject.get_subfields("a", "x", "y", "z") if (c := _clean(v))
         )
         if heading and heading not in found:
             found.append(heading)
     return found
 
 
-def _year(record: pymarc.Record) -> int | None:
+def _year(record: _Fields) -> int | None:
     for tag in ("264", "260"):
         match = _YEAR.search(_first(record, tag, "c"))
         if match:
@@ -236,10 +281,10 @@ def _year(record: pymarc.Record) -> int | None:
     return int(fixed[7:11]) if fixed[7:11].isdigit() and fixed[7] in "12" else None
 
 
-def _call_number(record: pymarc.Record) -> str:
+def _call_number(record: _Fields) -> str:
     lc = record.get_fields("050")
     if lc:
-        return " ".join(_clean(v) for v in lc[0].get_subfields("a", "b") if _clean(v))
+        return " ".join(c for v in lc[0].get_subfields("a", "b") if (c := _clean(v)))
     for tag in ("082", "090", "092", "099"):
         value = _clean(_first(record, tag, "a"))
         if value:
@@ -248,8 +293,12 @@ def _call_number(record: pymarc.Record) -> str:
 
 
 def _item(holding: pymarc.Field) -> ItemIn:
+    first: dict[str, str] = {}  # each code's first value, as Field.get gives it
+    for code, value in holding.subfields:
+        first.setdefault(code, value)
+
     def sub(code: str) -> str:
-        return (holding.get(code) or "").strip()
+        return (first.get(code) or "").strip()
 
     status = ItemStatus.AVAILABLE
     if sub("0") not in ("", "0"):
@@ -269,7 +318,8 @@ def _item(holding: pymarc.Field) -> ItemIn:
     return ItemIn.model_validate(values)
 
 
-def _map(record: pymarc.Record) -> Outcome:
+def _map(marc: pymarc.Record) -> Outcome:
+    record = _Fields(marc)
     control = _first(record, "001")
     try:
         language = _first(record, "041") or _first(record, "008")[35:38].strip()
@@ -277,10 +327,10 @@ def _map(record: pymarc.Record) -> Outcome:
             control_number=control or None,
             title=_title(record),
             authors=[
-                _clean(a)
+                c
                 for f in record.get_fields("100", "110", "111", "700", "710", "711")
                 for a in f.get_subfields("a")[:1]
-                if _clean(a)
+                if (c := _clean(a))
             ],
             isbns=[v for f in record.get_fields("020") for v in f.get_subfields("a")],
             publisher=_clean(_first(record, "264", "b") or _first(record, "260", "b")),
