@@ -14,12 +14,13 @@ from server import ops
 from server.auth import api as auth_api
 from server.catalog import api as catalog_api
 from server.circulation import api as circulation_api
+from server.circulation import holds_api, portal_api
 from server.circulation import lookup_api as circulation_lookup_api
-from server.circulation import portal_api
 from server.config import ServerSettings
 from server.db import make_engine, migrate
 from server.devices import api as devices_api
 from server.ingest import api as ingest_api
+from server.jobs import Jobs
 from server.link import ServerLink
 from server.live import LiveHub
 from server.metrics import Metrics
@@ -34,12 +35,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     hub = LiveHub()
     metrics = Metrics()
     link = ServerLink(settings, engine, hub, metrics)
+    jobs = Jobs([holds_api.expiry_job(settings, engine, link)])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(migrate, engine)
         hub.attach(asyncio.get_running_loop())
         link.start()
+        jobs.start()
         # Everything made so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise pause ingest for tens of milliseconds.
         gc.freeze()
@@ -47,6 +50,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         try:
             yield
         finally:
+            await jobs.stop()
             hub.close()
             await asyncio.to_thread(link.stop)
             engine.dispose()
@@ -65,6 +69,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for refusal in patrons_api.REFUSALS:
         app.add_exception_handler(refusal, patrons_api.answer_refusal)
     app.include_router(circulation_api.router)
+    app.include_router(holds_api.router)
     app.include_router(circulation_lookup_api.router)
     for refusal in circulation_api.REFUSALS:
         app.add_exception_handler(refusal, circulation_api.answer_refusal)

@@ -40,6 +40,8 @@ class ServerSettings(BaseSettings):
     timezone: str = "UTC"
     # the branch this server's desks and kiosks lend at, unless a request names another
     branch: Name = "main"
+    # how often ready holds past their pickup deadline are let go (server/jobs.py)
+    hold_expiry_every_s: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

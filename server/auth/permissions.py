@@ -29,6 +29,7 @@ class Permission(StrEnum):
     PATRONS_PRIVACY = "patrons.privacy"  # export everything held on a patron, erase one
     CIRCULATE = "circulation.circulate"  # check out, check in, renew at a desk or kiosk
     CIRCULATION_OVERRIDE = "circulation.override"  # lend despite a refusal, with a reason
+    FEES_MANAGE = "circulation.fees"  # take payments, waive and charge fees, mark items lost
     RULES_MANAGE = "circulation.rules"  # change the loan rule matrix and the opening calendar
     PORTAL = "portal"  # a patron's own loans, holds, fines and notices
     REPORTS_READ = "reports.read"
@@ -49,6 +50,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATRONS_PRIVACY: frozenset({Role.ADMIN}),
     Permission.CIRCULATE: frozenset({Role.ADMIN, Role.LIBRARIAN, Role.KIOSK}),
     Permission.CIRCULATION_OVERRIDE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
+    Permission.FEES_MANAGE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.RULES_MANAGE: frozenset({Role.ADMIN, Role.LIBRARIAN}),
     Permission.PORTAL: frozenset({Role.PATRON}),
     Permission.REPORTS_READ: frozenset({Role.ADMIN, Role.LIBRARIAN}),

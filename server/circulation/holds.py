@@ -192,6 +192,13 @@ def queue(session: Session, record_id: int) -> list[QueuePlace]:
     return [QueuePlace(n, hold) for n, hold in enumerate(ordered, start=1)]
 
 
+def titles(session: Session, record_ids: set[int]) -> dict[int, str]:
+    if not record_ids:
+        return {}
+    rows = session.exec(select(Record.id, Record.title).where(col(Record.id).in_(record_ids)))
+    return {record_id: title for record_id, title in rows if record_id is not None}
+
+
 def holds_of(session: Session, patron_id: int) -> list[QueuePlace]:
     """The patron's open holds, each with its place in its record's queue, oldest first."""
     _patron(session, patron_id)

@@ -50,6 +50,7 @@ SAMPLE = {
     "code": "adult",
     "record_id": "1",
     "item_id": "1",
+    "hold_id": "1",
 }
 
 
