@@ -6,10 +6,12 @@ JavaScript. The routes call the same services as /api/portal.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboard.i18n import pick_language, translate
@@ -20,7 +22,7 @@ from server.auth.deps import requires, token_of
 from server.auth.models import Account
 from server.auth.permissions import Permission
 from server.catalog import service as catalog
-from server.circulation import portal_api, service
+from server.circulation import holds, portal_api, service
 from server.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -62,6 +64,8 @@ def home(
     settings: SettingsDep,
     patron: portal_api.OwnPatron,
     renewed: str = "",
+    held: str = "",
+    cancelled: str = "",
     refused: str = "",
 ) -> HTMLResponse:
     me = portal_api.summary(session, settings, patron)
@@ -71,6 +75,8 @@ def home(
         me=me,
         local=lambda at: _zone_time(settings, at),
         renewed=renewed,
+        held=held,
+        cancelled=cancelled,
         refused=refused,
     )
 
@@ -79,21 +85,51 @@ def home(
 def renew(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     patron: portal_api.OwnPatron,
+    desk: portal_api.OwnDesk,
     barcode: Annotated[str, Form(max_length=32)],
 ) -> RedirectResponse:
+    return _act(
+        request, lambda: service.renew(session, barcode, desk, patron_id=patron.id), "renewed"
+    )
+
+
+@router.post("/holds")
+def place_hold(
+    request: Request,
+    session: SessionDep,
+    patron: portal_api.OwnPatron,
+    desk: portal_api.OwnDesk,
+    record_id: Annotated[int, Form(gt=0, le=2_147_483_647)],
+) -> RedirectResponse:
     assert patron.id is not None
-    desk = service.Desk(settings.branch, f"patron-{patron.id}", datetime.now(UTC), settings.zone)
+    return _act(request, lambda: holds.place_hold(session, patron.id, record_id, desk), "held")
+
+
+@router.post("/holds/{hold_id}/cancel")
+def cancel_hold(
+    request: Request,
+    session: SessionDep,
+    patron: portal_api.OwnPatron,
+    desk: portal_api.OwnDesk,
+    hold_id: Annotated[int, Path(gt=0, le=2_147_483_647)],
+) -> RedirectResponse:
+    return _act(
+        request, lambda: holds.cancel_hold(session, hold_id, desk, patron_id=patron.id), "cancelled"
+    )
+
+
+def _act(request: Request, action: Callable[[], Any], done_as: str) -> RedirectResponse:
+    """Do it, publish what changed, and go back to the patron's page saying how it went."""
     try:
-        done = service.renew(session, barcode, desk, patron_id=patron.id)
+        done = action()
     except service.CirculationRefused as refusal:
         codes = ",".join(r.code.value for r in refusal.reasons)
         return RedirectResponse(f"/portal?refused={codes}", status_code=303)
     except service.CirculationNotFound:
-        return RedirectResponse("/portal?refused=not_on_loan", status_code=303)
+        return RedirectResponse("/portal?refused=not_yours", status_code=303)
     request.app.state.link.publish_live(done.live)
-    return RedirectResponse(f"/portal?renewed={done.item.barcode}", status_code=303)
+    return RedirectResponse(f"/portal?{done_as}={quote(done.title)}", status_code=303)
 
 
 @router.get("/search", response_class=HTMLResponse)

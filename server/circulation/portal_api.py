@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, Field
 
 from server.auth import service as auth
 from server.auth.deps import COOKIE, requires
 from server.auth.models import Account
 from server.auth.permissions import Permission
-from server.circulation import service
+from server.circulation import holds, service
 from server.deps import SessionDep, SettingsDep
 from server.patrons.models import Patron
 from server.patrons.self_service import PinOutcome, verify_pin
@@ -58,6 +58,16 @@ class LoanOut(BaseModel):
     overdue: bool
 
 
+class HoldOut(BaseModel):
+    hold_id: int
+    record_id: int
+    title: str
+    state: str  # waiting, in_transit, ready
+    position: int  # 1: next to be served
+    pickup_branch: str
+    pickup_by: datetime | None
+
+
 class Me(BaseModel):
     name: str
     category: str
@@ -65,6 +75,11 @@ class Me(BaseModel):
     blocks: list[str]
     balance_cents: int
     loans: list[LoanOut]
+    holds: list[HoldOut]
+
+
+class HoldIn(BaseModel):
+    record_id: int = Field(gt=0, le=2_147_483_647)
 
 
 class RenewIn(BaseModel):
@@ -114,6 +129,8 @@ def summary(session: SessionDep, settings: SettingsDep, patron: Patron) -> Me:
     overdue = sum(loan.overdue for loan in loans)
     today = now.astimezone(settings.zone).date()
     blocks = blocks_now(session, patron, today, Decimal(balance) / 100, overdue)
+    places = holds.holds_of(session, patron.id)
+    titles = holds.titles(session, {place.hold.record_id for place in places})
     return Me(
         name=patron.name,
         category=patron.category,
@@ -121,6 +138,18 @@ def summary(session: SessionDep, settings: SettingsDep, patron: Patron) -> Me:
         blocks=[block.reason for block in blocks],
         balance_cents=balance,
         loans=[LoanOut.model_validate(loan, from_attributes=True) for loan in loans],
+        holds=[
+            HoldOut(
+                hold_id=place.hold.id or 0,
+                record_id=place.hold.record_id,
+                title=titles.get(place.hold.record_id, ""),
+                state=place.hold.state,
+                position=place.position,
+                pickup_branch=place.hold.pickup_branch,
+                pickup_by=place.hold.pickup_by,
+            )
+            for place in places
+        ],
     )
 
 
@@ -131,13 +160,56 @@ def me(session: SessionDep, settings: SettingsDep, patron: OwnPatron) -> Me:
 
 @router.post("/renew", response_model=LoanOut)
 def renew(
-    body: RenewIn, request: Request, session: SessionDep, settings: SettingsDep, patron: OwnPatron
+    body: RenewIn, request: Request, session: SessionDep, patron: OwnPatron, desk: OwnDesk
 ) -> LoanOut:
     assert patron.id is not None
-    desk = service.Desk(settings.branch, f"patron-{patron.id}", datetime.now(UTC), settings.zone)
     done = service.renew(session, body.barcode, desk, patron_id=patron.id)
     request.app.state.link.publish_live(done.live)
     (view,) = [
         v for v in service.loans_of(session, patron.id, desk.now) if v.loan_id == done.loan.id
     ]
     return LoanOut.model_validate(view, from_attributes=True)
+
+
+def own_desk(settings: SettingsDep, patron: OwnPatron) -> service.Desk:
+    """A patron acting for themselves, at the server's branch."""
+    return service.Desk(settings.branch, f"patron-{patron.id}", datetime.now(UTC), settings.zone)
+
+
+OwnDesk = Annotated[service.Desk, Depends(own_desk)]
+
+
+@router.post("/holds", response_model=HoldOut, status_code=status.HTTP_201_CREATED)
+def place_hold(
+    body: HoldIn, request: Request, session: SessionDep, patron: OwnPatron, desk: OwnDesk
+) -> HoldOut:
+    assert patron.id is not None
+    done = holds.place_hold(session, patron.id, body.record_id, desk)
+    request.app.state.link.publish_live(done.live)
+    return _hold_out(session, patron.id, done.hold.id)
+
+
+@router.post("/holds/{hold_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
+def cancel_hold(
+    hold_id: Annotated[int, Path(gt=0, le=2_147_483_647)],
+    request: Request,
+    session: SessionDep,
+    patron: OwnPatron,
+    desk: OwnDesk,
+) -> None:
+    done = holds.cancel_hold(session, hold_id, desk, patron_id=patron.id)
+    request.app.state.link.publish_live(done.live)
+
+
+def _hold_out(session: SessionDep, patron_id: int, hold_id: int | None) -> HoldOut:
+    (place,) = [p for p in holds.holds_of(session, patron_id) if p.hold.id == hold_id]
+    hold = place.hold
+    return HoldOut(
+        hold_id=hold.id or 0,
+        record_id=hold.record_id,
+        title=holds.titles(session, {hold.record_id}).get(hold.record_id, ""),
+        state=hold.state,
+        position=place.position,
+        pickup_branch=hold.pickup_branch,
+        pickup_by=hold.pickup_by,
+    )

@@ -105,3 +105,30 @@ def test_a_patron_account_cannot_sign_in_with_a_password(api: ApiClient) -> None
     )
     assert answer.status_code == 401
     assert api.get("/api/portal/me", headers=api.as_role(Role.PATRON)).status_code == 404
+
+
+def test_a_patron_places_and_cancels_a_hold(api: ApiClient) -> None:
+    seed(api)
+    with Session(api.app.state.engine) as session:
+        emma = catalog.create_record(
+            session,
+            RecordIn(title="Emma"),
+            [ItemIn(barcode="E1")],
+            actor="lin",
+            now=datetime.now(UTC),
+        )
+        desk = service.Desk("main", "lin", datetime.now(UTC), api.app.state.settings.zone)
+        service.checkout(session, "0000000043", "E1", desk)
+        record_id = emma.record.id
+    mine = patron_headers(api)
+    placed = api.post("/api/portal/holds", json={"record_id": record_id}, headers=mine)
+    assert placed.status_code == 201, placed.text
+    assert (placed.json()["title"], placed.json()["position"]) == ("Emma", 1)
+    twice = api.post("/api/portal/holds", json={"record_id": record_id}, headers=mine)
+    assert twice.json()["detail"]["reasons"][0]["code"] == "already_held"
+    me = api.get("/api/portal/me", headers=mine).json()
+    assert [(h["title"], h["state"]) for h in me["holds"]] == [("Emma", "waiting")]
+    hold_id = me["holds"][0]["hold_id"]
+    assert api.post(f"/api/portal/holds/{hold_id}/cancel", headers=mine).status_code == 204
+    assert api.get("/api/portal/me", headers=mine).json()["holds"] == []
+    assert api.post(f"/api/portal/holds/{hold_id}/cancel", headers=mine).status_code == 409

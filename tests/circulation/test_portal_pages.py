@@ -26,11 +26,15 @@ def test_sign_in_renew_and_sign_out(api: ApiClient) -> None:
     assert 'data-barcode="B1"' in home.text
     assert 'data-barcode="B2"' not in home.text  # someone else's loan
     renewed = api.post("/portal/renew", data={"barcode": "B1"})
-    assert "Renewed B1." in renewed.text
+    assert "Renewed Dune." in renewed.text
     assert "2 renewals left" in renewed.text
     refused = api.post("/portal/renew", data={"barcode": "B2"})
-    assert "That item is not on loan to you." in refused.text
-    assert "Dune" in api.get("/portal/search", params={"q": "dune"}).text
+    assert "That is not yours." in refused.text
+    found = api.get("/portal/search", params={"q": "dune"}).text
+    record_id = int(found.split('name="record_id" value="')[1].split('"')[0])
+    already = api.post("/portal/holds", data={"record_id": record_id})
+    assert "You already have a copy." in already.text
+    assert api.post("/portal/holds/999/cancel").url.query == b"refused=not_yours"
     out = api.post("/portal/sign-out", follow_redirects=False)
     assert out.headers["location"] == "/portal/sign-in"
     assert api.get("/portal", follow_redirects=False).status_code == 303
@@ -69,7 +73,7 @@ def test_a_patron_renews_on_a_phone_sized_screen(site: str, page: Page) -> None:
     expect(loan).to_contain_text("三体")
     expect(loan).to_contain_text("3 renewals left")
     loan.locator("button").click()
-    expect(page.locator("[role=status]")).to_have_text("Renewed B1.")
+    expect(page.locator("[role=status]")).to_have_text("Renewed 三体.")
     expect(page.locator("li[data-barcode=B1]")).to_contain_text("2 renewals left")
     page.click("a[href='/lang/zh-CN']")
     expect(page.locator("h1")).to_contain_text("您好")
