@@ -110,7 +110,9 @@ def audit_log(
 
 
 def list_accounts(session: Session) -> list[Account]:
-    return list(session.exec(select(Account).order_by(Account.username)).all())
+    """Staff, kiosk and device accounts; patrons' own portal accounts are not listed."""
+    query = select(Account).where(col(Account.patron_id).is_(None)).order_by(Account.username)
+    return list(session.exec(query).all())
 
 
 def get_account(session: Session, account_id: int) -> Account:

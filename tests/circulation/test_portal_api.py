@@ -132,3 +132,10 @@ def test_a_patron_places_and_cancels_a_hold(api: ApiClient) -> None:
     assert api.post(f"/api/portal/holds/{hold_id}/cancel", headers=mine).status_code == 204
     assert api.get("/api/portal/me", headers=mine).json()["holds"] == []
     assert api.post(f"/api/portal/holds/{hold_id}/cancel", headers=mine).status_code == 409
+
+
+def test_patron_sign_ins_stay_out_of_the_staff_account_list(api: ApiClient) -> None:
+    seed(api)
+    patron_headers(api)
+    listed = api.get("/api/accounts", headers=api.as_role(Role.ADMIN)).json()
+    assert [a["username"] for a in listed if a["username"].startswith("patron-")] == []
