@@ -11,6 +11,7 @@ summary of what was created, updated and rejected.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 import sys
@@ -194,7 +195,11 @@ def import_file(
     rejects: list[tuple[int, str, str, str]] = []  # number, control number, reason, data
     with ExitStack() as stack:
         # the workers are forked before this process opens a database connection
-        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        pool = None
+        if workers > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_fewer_collections))
+        stack.callback(gc.set_threshold, *gc.get_threshold())
+        _fewer_collections()
         stream = stack.enter_context(path.open("rb"))
         connection = stack.enter_context(_bulk_connection(engine))
         batch: list[tuple[int, Incoming]] = []
@@ -228,6 +233,12 @@ def import_file(
     if not rejects and rejects_path.exists():
         rejects_path.unlink()  # an old one would describe an earlier run
     return ImportSummary(read, total, written, time.perf_counter() - started)
+
+
+def _fewer_collections() -> None:
+    """Parsing and writing make many short-lived objects and no reference cycles: the
+    collector running every 700 allocations costs about 7 % for nothing."""
+    gc.set_threshold(100_000, 50, 100)
 
 
 @contextmanager

@@ -313,18 +313,17 @@ def _write(
 def _rows(
     connection: Connection, columns: list[sa.ColumnElement], key: sa.Column, values: Iterable[Any]
 ) -> list[sa.Row]:
-    """The rows whose `key` is one of `values` (one `= ANY(array)` on PostgreSQL)."""
+    """The rows whose `key` is one of `values`."""
     values = list(values)
     if not values:
         return []
     if connection.dialect.name == "postgresql":
         array = sa.bindparam("values", values, type_=postgresql.ARRAY(key.type))
         return list(connection.execute(sa.select(*columns).where(key == sa.any_(array))))
-    found: list[sa.Row] = []
-    for start in range(0, len(values), SQLITE_VARIABLES):
-        chunk = values[start : start + SQLITE_VARIABLES]
-        found += connection.execute(sa.select(*columns).where(key.in_(chunk)))
-    return found
+    # SQLite: the values as one JSON parameter, not thousands of bound ones
+    listed = sa.select(sa.column("value")).select_from(sa.func.json_each(sa.bindparam("values")))
+    statement = sa.select(*columns).where(key.in_(listed.scalar_subquery()))
+    return list(connection.execute(statement, {"values": json.dumps(values)}))
 
 
 def _insert(
