@@ -189,7 +189,12 @@ def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 6
     raise RuntimeError(f"the server did not answer at {url} within {timeout:.0f} s")
 
 
+def _stop(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # `kill` stops the demo as Ctrl-C does, children and all
+
+
 def run(data_dir: Path, *, host: str, port: int, broker_url: str | None, rate: float) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     if not port_is_free(host, port):
         raise RuntimeError(f"port {port} on {host} is in use; choose another with --port")
     broker = None

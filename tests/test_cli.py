@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +18,7 @@ from server.config import ServerSettings
 from smartlib.cli import app
 from smartlib.demo import prepare
 from smartlib.wiring import gateway_settings
+from tests.services import free_port
 from tests.sites import demo_site
 
 runner = CliRunner()
@@ -73,3 +80,50 @@ def test_schema_command_writes_json_schema(tmp_path) -> None:
     result = runner.invoke(app, ["schema", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "event.schema.json").read_text())["discriminator"]
+
+
+def children_of(pid: int) -> set[int]:
+    """Live processes whose parent is `pid` (read from /proc)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == pid and not fields.get("State", "").startswith("Z"):
+            found.add(int(status.parent.name))
+    return found
+
+
+def test_kill_stops_the_demo_and_everything_it_started(tmp_path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "smartlib",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "SMARTLIB_CONFIG"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(children_of(demo.pid)) < 3:  # server, gateway, simulator
+            assert demo.poll() is None, "the demo stopped by itself"
+            assert time.monotonic() < deadline, "the demo did not start its processes"
+            time.sleep(0.2)
+        started = children_of(demo.pid)
+        demo.send_signal(signal.SIGTERM)  # `kill`, as a service manager stops it
+        assert demo.wait(30) == 0
+        assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+    finally:
+        if demo.poll() is None:
+            demo.kill()
