@@ -1,0 +1,1 @@
+"""Safety: fire, intrusion, supervisory and trouble alarms, arming, device supervision."""
