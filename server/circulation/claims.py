@@ -61,8 +61,7 @@ def _end(
     if loan is None:
         raise CirculationNotFound(f"{barcode!r} is not on loan")
     lock(session, Patron, loan.patron_id)
-    lock(session, Item, item.id)
-    session.refresh(item)
+    item = lock(session, Item, item.id)
     session.refresh(loan)
     if loan.returned_at is not None:
         session.rollback()

@@ -258,8 +258,7 @@ def _close(session: Session, hold: Hold, state: str, desk: Desk, note: str = "")
     assert hold.id is not None
     if hold.trapped_item_id is not None:
         lock(session, Item, hold.trapped_item_id)  # as check-in does: the item first
-    lock(session, Hold, hold.id)
-    session.refresh(hold)
+    hold = lock(session, Hold, hold.id)
     if hold.state not in ACTIVE or (
         state == "expired" and (hold.state != "ready" or not _lapsed(hold, desk.now))
     ):

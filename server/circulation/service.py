@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,8 @@ from server.patrons import self_service
 from server.patrons.models import Patron
 from server.patrons.rules import BlockKind
 from server.patrons.service import blocks_now
+
+Row = TypeVar("Row")
 
 RULE_FIELDS = (
     "for_loan",
@@ -119,11 +121,17 @@ def calendars(session: Session, since: date) -> BranchCalendars:
     )
 
 
-def lock(session: Session, table: type, row_id: int) -> None:
-    """Take the row's write lock first (on SQLite: the database's), then read it fresh."""
-    session.exec(  # type: ignore[call-overload]
-        sa.update(table).where(table.id == row_id).values(id=table.id)  # type: ignore[attr-defined]
+def lock(session: Session, model: type[Row], row_id: int) -> Row:
+    """Take the row's write lock (on SQLite: the database's) and read it fresh, at once."""
+    key = model.id  # type: ignore[attr-defined]
+    statement = (
+        sa.update(model)
+        .where(key == row_id)
+        .values(id=key)
+        .returning(model)
+        .execution_options(populate_existing=True, synchronize_session=False)
     )
+    return session.execute(statement).scalar_one()
 
 
 def _patron_by_card(session: Session, card: str) -> Patron:
@@ -254,10 +262,8 @@ def checkout(
     item = item_by_barcode(session, barcode)
     assert patron.id is not None
     assert item.id is not None
-    lock(session, Patron, patron.id)
-    lock(session, Item, item.id)
-    session.refresh(patron)
-    session.refresh(item)
+    patron = lock(session, Patron, patron.id)
+    item = lock(session, Item, item.id)
     open_loan = open_loan_of(session, item.id)
     queue = _queue(session, item)
     matrix = rule_matrix(session)
@@ -333,8 +339,7 @@ def checkin(session: Session, barcode: str, desk: Desk) -> Done | returns.Return
     """Take the item back at the desk's branch: close its loan, charge lateness, route it."""
     item = item_by_barcode(session, barcode)
     assert item.id is not None
-    lock(session, Item, item.id)
-    session.refresh(item)
+    item = lock(session, Item, item.id)
     loan = open_loan_of(session, item.id)
     local_today = desk.now.astimezone(desk.tz).date()
     cals = calendars(session, min(local_today, _day(loan, desk)))
@@ -463,8 +468,7 @@ def renew(
     if loan is None or (patron_id is not None and loan.patron_id != patron_id):
         raise CirculationNotFound(f"{barcode!r} is not on loan" + (" to you" if patron_id else ""))
     lock(session, Patron, loan.patron_id)
-    lock(session, Item, item.id)
-    session.refresh(item)
+    item = lock(session, Item, item.id)
     session.refresh(loan)
     if loan.returned_at is not None:
         session.rollback()
