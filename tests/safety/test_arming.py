@@ -165,7 +165,8 @@ def test_the_schedule_changes_exactly_at_its_next_change(
     change = schedule.next_change(at)
     assert change is not None
     assert change > at
-    between = at + (change - at) * fraction
+    # timedelta rounds to whole microseconds: keep `between` strictly before the change
+    between = min(at + (change - at) * fraction, change - timedelta(microseconds=1))
     assert schedule.armed_at(between) == schedule.armed_at(at)
     assert schedule.armed_at(change) != schedule.armed_at(change - timedelta(microseconds=1))
 
